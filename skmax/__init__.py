@@ -1,0 +1,7 @@
+"""skmax: numerically stable softmax tools for scikit-learn."""
+
+from skmax.special import log_softmax, logsumexp, softmax
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "log_softmax", "logsumexp", "softmax"]
