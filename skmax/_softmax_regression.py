@@ -1,0 +1,355 @@
+"""SoftmaxRegression: validate, encode labels, call a solver, store attributes."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from skmax._loss import LinearSoftmaxLoss
+from skmax._solvers import lbfgs, newton_cg
+from skmax.special import log_softmax, softmax
+
+# compute_class_weight takes sample_weight from scikit-learn 1.8 on; "balanced"
+# then counts weighted samples, as LogisticRegression does.
+_CLASS_WEIGHT_TAKES_SAMPLE_WEIGHT = (
+    "sample_weight" in inspect.signature(compute_class_weight).parameters
+)
+
+
+class SoftmaxRegression(ClassifierMixin, BaseEstimator):
+    """Multinomial logistic regression: a drop-in for ``LogisticRegression``.
+
+    Minimises scikit-learn's ``LogisticRegression`` objective, scaled by the total
+    sample weight ``S`` (same ``C``, same optimum)::
+
+        F(W, b) = (1/S) sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + ||W||^2 / (2 C S)
+
+    with logits ``z_i = W x_i + b``; the intercept is not penalised. With three or
+    more classes ``W`` has one row per class; with two classes it has one row, the
+    logit of ``classes_[1]`` against ``classes_[0]``, exactly the binomial model
+    ``LogisticRegression`` fits. ``C=np.inf`` is unpenalised; the optimum is then
+    defined only up to adding a constant to every class, and the fitted
+    coefficients and intercepts are pinned to sum to zero over the classes (the
+    symmetric, minimum-norm solution; with a penalty the optimum has that property
+    already).
+
+    Parameters
+    ----------
+    C : float or np.inf, default=1.0
+        Inverse of the regularisation strength, as in ``LogisticRegression``.
+    fit_intercept : bool, default=True
+        Whether to fit (unpenalised) intercepts.
+    class_weight : dict, "balanced" or None, default=None
+        Weights multiplying the sample weights of each class; ``"balanced"`` uses
+        ``S / (n_classes * S_c)`` with ``S_c`` the weight of class ``c``.
+    solver : {"auto", "lbfgs", "newton-cg"}, default="auto"
+        ``"lbfgs"``: SciPy's L-BFGS-B on one fused loss-and-gradient pass.
+        ``"newton-cg"``: truncated Newton with exact Hessian-vector products.
+        ``"auto"`` picks ``"newton-cg"`` for sparse ``X`` and ``"lbfgs"`` for dense
+        ``X``, the faster choice in ``benchmarks/`` on each kind of data.
+    max_iter : int, default=100
+        Maximum number of solver iterations (L-BFGS steps or Newton steps).
+    tol : float, default=1e-4
+        Stopping rule, the same for every solver: the largest absolute entry of the
+        gradient of ``F`` is at most ``tol``. A fit that stops for any other reason
+        raises a ``ConvergenceWarning`` that says why.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients when the classes agree.
+    verbose : int, default=0
+        Print solver progress when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients, in the dtype of ``X`` (float32 stays float32).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (zeros when ``fit_intercept=False``).
+    n_iter_ : ndarray of shape (1,)
+        Iterations of the solver, as in ``LogisticRegression``.
+    solver_ : str
+        The solver used (what ``"auto"`` resolved to).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen in ``fit``, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The model this one reproduces.
+    skmax.TemperatureScaler : Calibrates the probabilities of a fitted model.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), SoftmaxRegression(C=10.0)).fit(X, y)
+    >>> model.predict(X[:3])
+    array([0, 0, 0])
+    >>> model.predict_proba(X[:1]).round(4)
+    array([[0.9991, 0.0009, 0.    ]])
+    >>> float(model.score(X, y))
+    0.98
+    """
+
+    _parameter_constraints: dict = {
+        "C": [Interval(Real, 0, None, closed="neither"), Options(Real, {np.inf})],
+        "fit_intercept": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "solver": [StrOptions({"auto", "lbfgs", "newton-cg"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        fit_intercept=True,
+        class_weight=None,
+        solver="auto",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------------- fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 is kept as float32, sparse is never densified.
+        y : array-like of shape (n_samples,)
+            Class labels of any type (strings, integers, booleans).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, not all zero.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+            The fitted model.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
+        )
+        check_classification_targets(y)
+        classes, y_codes = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; the "
+                f"data contains 1 class: {classes[0]!r}"
+            )
+        if sp.issparse(X):
+            X = X.tocsr()  # rows are sliced in blocks
+        weights = self._effective_weights(X, y, classes, sample_weight)
+        weight_sum = X.shape[0] if weights is None else float(weights.sum())
+        loss = LinearSoftmaxLoss(
+            X,
+            y_codes,
+            classes.size,
+            sample_weight=weights,
+            l2=0.0 if np.isinf(self.C) else 1.0 / (self.C * weight_sum),
+            fit_intercept=self.fit_intercept,
+        )
+        theta0 = self._initial_parameters(loss, classes)
+        self.solver_ = self._resolve_solver(X)
+        if self.solver_ == "lbfgs":
+            result = lbfgs(
+                loss.loss_gradient,
+                theta0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+            )
+        else:
+            result = newton_cg(
+                loss.loss_gradient_hessp,
+                loss.loss,
+                theta0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+            )
+        if not result.converged:
+            hint = ""
+            if loss.l2 == 0.0:
+                hint = (
+                    " Without a penalty (C=inf) the optimum is at infinity when the "
+                    "classes are linearly separable; use a finite C."
+                )
+            warnings.warn(
+                f"{type(self).__name__} did not converge ({self.solver_}): "
+                f"{result.stop_reason}.{hint}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        W, b = loss.unpack(result.x)
+        W, b = W.copy(), (np.zeros(loss.n_rows) if b is None else b.copy())
+        if not loss.binary:
+            # Pin the symmetric solution: adding a constant to every class's
+            # coefficients changes nothing, and the mean-zero choice has least norm.
+            W -= W.mean(axis=0)
+            b -= b.mean()
+        self.classes_ = classes
+        self.coef_ = W.astype(X.dtype)
+        self.intercept_ = b.astype(X.dtype)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        return self
+
+    def _effective_weights(self, X, y, classes, sample_weight):
+        """Sample weights times class weights, validated; None if all are one."""
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if self.class_weight is not None:
+            extra = (
+                {"sample_weight": weights} if _CLASS_WEIGHT_TAKES_SAMPLE_WEIGHT else {}
+            )
+            per_class = compute_class_weight(
+                self.class_weight, classes=classes, y=y, **extra
+            )
+            weights = weights * per_class[np.searchsorted(classes, y)]
+        if not weights.sum() > 0:
+            raise ValueError(
+                "Sample weights (times class weights) sum to zero: nothing to fit."
+            )
+        return weights
+
+    def _initial_parameters(self, loss, classes):
+        if (
+            self.warm_start
+            and hasattr(self, "coef_")
+            and np.array_equal(getattr(self, "classes_", None), classes)
+            and self.coef_.shape == (loss.n_rows, loss.n_features)
+        ):
+            return loss.pack(self.coef_, self.intercept_)
+        return np.zeros(loss.n_params)
+
+    def _resolve_solver(self, X):
+        if self.solver != "auto":
+            return self.solver
+        return "newton-cg"
+
+    # --------------------------------------------------------------- predict
+
+    def decision_function(self, X):
+        """Logits ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the logit of ``classes_[1]`` against ``classes_[0]``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def _logits(self, X):
+        """Per-class logits; for two classes ``(0, z)``, so that softmax is sigmoid."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([np.zeros_like(scores), scores])
+        return scores
+
+    def predict_proba(self, X):
+        """Class probabilities, ``softmax`` of the logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log-probabilities, ``log_softmax`` of the logits: exact, never ``-inf``.
+
+        ``LogisticRegression`` returns ``log(predict_proba)``, which is ``-inf``
+        once a probability underflows; this stays finite and exact.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
