@@ -15,13 +15,19 @@ from ._harness import write_json
 
 SUITES = {
     "softmax": "benchmarks.bench_softmax",
+    "regression": "benchmarks.bench_regression",
 }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("suite", choices=sorted(SUITES))
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="interleaved rounds (default: the suite's own)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="smaller inputs, for a smoke test"
     )
@@ -32,7 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     module = importlib.import_module(SUITES[args.suite])
-    payload = module.run(repeats=args.repeats, quick=args.quick)
+    options = {"quick": args.quick}
+    if args.repeats is not None:
+        options["repeats"] = args.repeats
+    payload = module.run(**options)
     default = Path(__file__).parent / "results" / f"{args.suite}.json"
     write_json(args.json or default, payload)
 

@@ -59,8 +59,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     solver : {"auto", "lbfgs", "newton-cg"}, default="auto"
         ``"lbfgs"``: SciPy's L-BFGS-B on one fused loss-and-gradient pass.
         ``"newton-cg"``: truncated Newton with exact Hessian-vector products.
-        ``"auto"`` picks ``"newton-cg"`` for sparse ``X`` and ``"lbfgs"`` for dense
-        ``X``, the faster choice in ``benchmarks/`` on each kind of data.
+        ``"auto"`` is ``"newton-cg"``: in ``benchmarks/`` it was as fast as or
+        faster than ``"lbfgs"`` on every problem (dense and sparse, float32 and
+        float64), and it reaches tight tolerances where L-BFGS's line search
+        stalls.
     max_iter : int, default=100
         Maximum number of solver iterations (L-BFGS steps or Newton steps).
     tol : float, default=1e-4
@@ -105,7 +107,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     >>> model.predict(X[:3])
     array([0, 0, 0])
     >>> model.predict_proba(X[:1]).round(4)
-    array([[0.9991, 0.0009, 0.    ]])
+    array([[0.9982, 0.0018, 0.    ]])
     >>> float(model.score(X, y))
     0.98
     """
@@ -266,9 +268,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return np.zeros(loss.n_params)
 
     def _resolve_solver(self, X):
-        if self.solver != "auto":
-            return self.solver
-        return "newton-cg"
+        return "newton-cg" if self.solver == "auto" else self.solver
 
     # --------------------------------------------------------------- predict
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+# Up to this many parameters, Newton steps are solved to near machine precision.
+_EXACT_STEP_SIZE = 300
+
 FunGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
 FunGradHessp = Callable[
     [np.ndarray], tuple[float, np.ndarray, Callable[[np.ndarray], np.ndarray]]
@@ -151,10 +154,13 @@ def newton_cg(
     while grad_max > tol and n_iter < max_iter:
         n_iter += 1
         grad_norm = float(np.linalg.norm(gradient))
+        # Superlinear forcing, or near-exact steps for small problems (cheap, and
+        # reproducible: truncated CG amplifies rounding differences).
+        forcing = min(0.5, np.sqrt(grad_norm)) if x.size > _EXACT_STEP_SIZE else 1e-8
         direction, cg_iter = _conjugate_gradient(
             hessp,
             -gradient,
-            min(0.5, np.sqrt(grad_norm)) * grad_norm,
+            forcing * grad_norm,
             max_cg_iter,
             diagonal,
         )
