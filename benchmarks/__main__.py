@@ -16,6 +16,7 @@ from ._harness import write_json
 SUITES = {
     "softmax": "benchmarks.bench_softmax",
     "regression": "benchmarks.bench_regression",
+    "calibration": "benchmarks.bench_calibration",
 }
 
 
