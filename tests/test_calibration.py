@@ -474,6 +474,6 @@ def test_float32_precision_probabilities_stored_as_float64_are_accepted():
     # Real model outputs (the cleanlab files) sum to 1 only to ~1e-6.
     logits, y = _overconfident(n=2000, k=5)
     proba = softmax(logits.astype(np.float32)).astype(np.float64)
-    proba[:, 0] *= 1 + 2e-6
+    proba[:, 0] += 2e-6 * (proba[:, 0] < 0.5)
     scaler = TemperatureScaler(input_type="probabilities").fit(proba, y)
     assert np.isfinite(scaler.temperature_)
