@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 )
 
 from skmax._loss import LinearSoftmaxLoss
-from skmax._solvers import lbfgs, newton_cg
+from skmax._solvers import AveragedSGD, lbfgs, newton_cg
 from skmax.special import log_softmax, softmax
 
 # compute_class_weight takes sample_weight from scikit-learn 1.8 on; "balanced"
@@ -172,6 +172,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
+        self.__dict__.pop("_stream", None)  # a new fit ends any partial_fit stream
         check_classification_targets(y)
         classes, y_codes = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -223,17 +224,135 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        W, b = loss.unpack(result.x)
+        self.classes_ = classes
+        self._set_coefficients(loss, result.x, X.dtype, result.n_iter)
+        return self
+
+    def _set_coefficients(self, loss, theta, dtype, n_iter):
+        W, b = loss.unpack(theta)
         W, b = W.copy(), (np.zeros(loss.n_rows) if b is None else b.copy())
         if not loss.binary:
             # Pin the symmetric solution: adding a constant to every class's
             # coefficients changes nothing, and the mean-zero choice has least norm.
             W -= W.mean(axis=0)
             b -= b.mean()
-        self.classes_ = classes
-        self.coef_ = W.astype(X.dtype)
-        self.intercept_ = b.astype(X.dtype)
-        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.coef_ = W.astype(dtype)
+        self.intercept_ = b.astype(dtype)
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one mini-batch: multinomial, not one-vs-rest.
+
+        A stochastic gradient step on the batch, with the step size
+        ``1 / L`` (``L`` = half the mean squared norm of the samples seen, plus
+        the penalty: a bound on the loss's curvature, so standardised data need
+        no tuning), and polynomial-decay averaging of the iterates, which become
+        ``coef_`` and ``intercept_`` (see ``skmax._solvers.AveragedSGD``).
+
+        Everything ``partial_fit`` has seen counts as one data set: the penalty
+        is ``||W||^2 / (2 C S)`` with ``S`` the total weight seen so far. On a
+        stream that is exactly ``fit``'s objective on the stream; after ``m``
+        passes over the same data it is ``fit``'s objective on the ``m`` copies
+        (that is, ``C`` times ``m`` on one copy). A call to ``fit`` ends the
+        stream; ``partial_fit`` after ``fit`` starts from ``fit``'s coefficients.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A mini-batch.
+        y : array-like of shape (n_samples,)
+            Its labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            All the labels the stream will contain; required on the first call,
+            as in scikit-learn's ``partial_fit``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the batch.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+            The updated model.
+        """
+        first = not hasattr(self, "_stream")
+        if first:
+            self._validate_params()
+            if classes is None and hasattr(self, "classes_"):
+                classes = self.classes_  # continuing after fit
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            classes = np.unique(np.asarray(classes))
+            if classes.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes; classes has 1 "
+                    f"class: {classes[0]!r}"
+                )
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' needs the whole data set; pass a dict "
+                    "to partial_fit."
+                )
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes {np.unique(classes)!r} differ from the classes of the first "
+                f"call to partial_fit, {self.classes_!r}."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=first,
+        )
+        check_classification_targets(y)
+        known = self.classes_ if not first else classes
+        codes = np.searchsorted(known, y)
+        if np.any(codes >= known.size) or np.any(
+            known[np.minimum(codes, known.size - 1)] != y
+        ):
+            raise ValueError(
+                f"y contains labels not in classes: {np.setdiff1d(y, known)!r}"
+            )
+        if sp.issparse(X):
+            X = X.tocsr()
+        weights = self._effective_weights(X, y, known, sample_weight)
+        batch_weights = np.ones(X.shape[0]) if weights is None else weights
+        if first:
+            self._stream = {"weight": 0.0, "squared_norms": 0.0, "sgd": None}
+            self.classes_ = known
+        stream = self._stream
+        squared = (
+            np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            if sp.issparse(X)
+            else np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        )
+        stream["weight"] += float(batch_weights.sum())
+        stream["squared_norms"] += float(batch_weights @ (squared + self.fit_intercept))
+        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * stream["weight"])
+        loss = LinearSoftmaxLoss(
+            X,
+            codes,
+            known.size,
+            sample_weight=weights,
+            l2=l2,
+            fit_intercept=self.fit_intercept,
+        )
+        if stream["sgd"] is None:
+            start = np.zeros(loss.n_params)
+            if getattr(self, "coef_", None) is not None and self.coef_.shape == (
+                loss.n_rows,
+                loss.n_features,
+            ):
+                start = loss.pack(self.coef_, self.intercept_)  # continue from fit
+            stream["sgd"] = AveragedSGD(start)
+        sgd = stream["sgd"]
+        _, gradient = loss.loss_gradient(sgd.theta)
+        sgd.step(gradient, 0.5 * stream["squared_norms"] / stream["weight"] + l2)
+        self._set_coefficients(loss, sgd.average, X.dtype, sgd.n_updates)
         return self
 
     def _effective_weights(self, X, y, classes, sample_weight):

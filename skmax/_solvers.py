@@ -243,3 +243,26 @@ def _conjugate_gradient(hessp, rhs, atol, max_iter, diagonal=None):
         p += z
         rz = rz_new
     return d, max_iter
+
+
+class AveragedSGD:
+    """Mini-batch stochastic gradient descent with iterate averaging.
+
+    Each step is ``theta -= gradient / L``, with ``L`` a bound on the curvature of
+    the per-sample loss (for the log-loss of a linear model, ``||x||^2 / 2``
+    averaged over the samples seen): the step a full-batch method would take, so
+    nothing needs tuning on standardised data. The returned model is the
+    polynomial-decay average ``avg_t = (1 - w_t) avg_{t-1} + w_t theta_t`` with
+    ``w_t = 4 / (t + 3)`` (Shamir and Zhang, 2013): it forgets the early iterates,
+    averages out the gradient noise of the late ones, and needs no schedule.
+    """
+
+    def __init__(self, theta):
+        self.theta = np.array(theta, dtype=np.float64)
+        self.average = self.theta.copy()
+        self.n_updates = 0
+
+    def step(self, gradient, lipschitz):
+        self.theta -= gradient / lipschitz
+        self.n_updates += 1
+        self.average += (4.0 / (self.n_updates + 3)) * (self.theta - self.average)
