@@ -78,9 +78,23 @@ class LinearSoftmaxLoss:
         Penalty strength ``1 / (C * S)``; 0 for no penalty.
     fit_intercept : bool
         Whether ``theta`` ends with (unpenalised) intercepts.
+    weight_sum : float, default=None
+        The ``S`` that divides the sums over samples; by default the weight of
+        ``X``'s own samples. A chunk of a larger data set passes the data set's
+        ``S`` (with ``l2=0``), so that the chunks' values add up to the whole.
     """
 
-    def __init__(self, X, y, n_classes, *, sample_weight=None, l2, fit_intercept):
+    def __init__(
+        self,
+        X,
+        y,
+        n_classes,
+        *,
+        sample_weight=None,
+        l2,
+        fit_intercept,
+        weight_sum=None,
+    ):
         self.X = X
         self.sparse = sp.issparse(X)
         self.y = np.asarray(y, dtype=np.intp)
@@ -91,12 +105,16 @@ class LinearSoftmaxLoss:
         self.fit_intercept = bool(fit_intercept)
         self.l2 = float(l2)
         self.dtype = X.dtype
-        if sample_weight is None:
+        if sample_weight is None and weight_sum is None:
             # Blocks are summed plainly and the totals scaled by 1/n.
             self.weights = self._weights64 = None
         else:
+            if sample_weight is None:
+                sample_weight = np.ones(X.shape[0])
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            self._weights64 = sample_weight / sample_weight.sum()  # for loss sums
+            if weight_sum is None:
+                weight_sum = sample_weight.sum()
+            self._weights64 = sample_weight / weight_sum  # for loss sums
             self.weights = self._weights64.astype(X.dtype)  # to scale P - Y
         if self.binary:
             self.y_float = self.y.astype(X.dtype)

@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skmax._dask import is_dask_array, map_rows
 from skmax._loss import LinearSoftmaxLoss
 from skmax._solvers import AveragedSGD, lbfgs, newton_cg
 from skmax.special import log_softmax, softmax
@@ -169,10 +170,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The fitted model.
         """
+        self.__dict__.pop("_stream", None)  # a new fit ends any partial_fit stream
+        if is_dask_array(X):
+            return self._fit_dask(X, y, sample_weight)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
         )
-        self.__dict__.pop("_stream", None)  # a new fit ends any partial_fit stream
         check_classification_targets(y)
         classes, y_codes = np.unique(y, return_inverse=True)
         if classes.size < 2:
@@ -192,8 +195,76 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             l2=0.0 if np.isinf(self.C) else 1.0 / (self.C * weight_sum),
             fit_intercept=self.fit_intercept,
         )
+        self._solve(loss, classes, X.dtype)
+        return self
+
+    def _fit_dask(self, X, y, sample_weight):
+        """fit on Dask arrays: the same solver, each pass a reduction over chunks."""
+        import dask
+        import dask.array as da
+
+        from skmax._dask import DaskLinearSoftmaxLoss, check_finite
+
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D Dask array X, got {X.ndim}-D.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        y = da.asarray(y)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{X.shape[0]}, {y.shape[0]}]"
+            )
+        check_finite(X)
+        classes = np.asarray(dask.compute(da.unique(y))[0])
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; the "
+                f"data contains {classes.size} class."
+            )
+        codes = y.map_blocks(
+            lambda block: np.searchsorted(classes, block), dtype=np.intp
+        )
+        weights = None if sample_weight is None else da.asarray(sample_weight)
+        if self.class_weight is not None:
+            weights = da.ones(y.shape, chunks=y.chunks) if weights is None else weights
+            if self.class_weight == "balanced":
+                per_class_weight = da.bincount(
+                    codes, weights=weights, minlength=classes.size
+                ).compute()
+                per_class = per_class_weight.sum() / (classes.size * per_class_weight)
+            else:
+                per_class = compute_class_weight(
+                    self.class_weight, classes=classes, y=classes
+                )
+            weights = weights * codes.map_blocks(
+                lambda block: per_class[block], dtype=np.float64
+            )
+        if weights is None:
+            weight_sum = float(X.shape[0])
+        else:
+            weight_sum, negative = dask.compute(weights.sum(), (weights < 0).any())
+            if negative:
+                raise ValueError("Negative values in data passed to `sample_weight`.")
+            if not weight_sum > 0:
+                raise ValueError("Sample weights sum to zero: nothing to fit.")
+        self.n_features_in_ = X.shape[1]
+        loss = DaskLinearSoftmaxLoss(
+            X,
+            codes,
+            classes.size,
+            sample_weight=weights,
+            weight_sum=weight_sum,
+            l2=0.0 if np.isinf(self.C) else 1.0 / (self.C * weight_sum),
+            fit_intercept=self.fit_intercept,
+        )
+        self._solve(loss, classes, X.dtype)
+        return self
+
+    def _solve(self, loss, classes, dtype):
+        """Run the solver on ``loss`` and store the fitted attributes."""
         theta0 = self._initial_parameters(loss, classes)
-        self.solver_ = self._resolve_solver(X)
+        self.solver_ = "newton-cg" if self.solver == "auto" else self.solver
         if self.solver_ == "lbfgs":
             result = lbfgs(
                 loss.loss_gradient,
@@ -203,6 +274,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 verbose=self.verbose,
             )
         else:
+            # Near-exact Newton steps make small in-memory fits reproducible; on
+            # Dask every extra Hessian product is a pass over the cluster.
+            exact = (
+                {} if isinstance(loss, LinearSoftmaxLoss) else {"exact_step_size": 0}
+            )
             result = newton_cg(
                 loss.loss_gradient_hessp,
                 loss.loss,
@@ -210,6 +286,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 tol=self.tol,
                 max_iter=self.max_iter,
                 verbose=self.verbose,
+                **exact,
             )
         if not result.converged:
             hint = ""
@@ -225,8 +302,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.classes_ = classes
-        self._set_coefficients(loss, result.x, X.dtype, result.n_iter)
-        return self
+        self._set_coefficients(loss, result.x, dtype, result.n_iter)
 
     def _set_coefficients(self, loss, theta, dtype, n_iter):
         W, b = loss.unpack(theta)
@@ -386,9 +462,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             return loss.pack(self.coef_, self.intercept_)
         return np.zeros(loss.n_params)
 
-    def _resolve_solver(self, X):
-        return "newton-cg" if self.solver == "auto" else self.solver
-
     # --------------------------------------------------------------- predict
 
     def decision_function(self, X):
@@ -405,6 +478,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             For two classes, the logit of ``classes_[1]`` against ``classes_[0]``.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            n_columns = None if self.coef_.shape[0] == 1 else self.coef_.shape[0]
+            return map_rows(self.decision_function, X, n_columns, self.coef_.dtype)
         X = validate_data(
             self,
             X,
@@ -436,6 +512,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             Probabilities in the order of ``classes_``.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_rows(self.predict_proba, X, self.classes_.size, self.coef_.dtype)
         return softmax(self._logits(X), axis=1)
 
     def predict_log_proba(self, X):
@@ -455,6 +533,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             Log-probabilities in the order of ``classes_``.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_rows(
+                self.predict_log_proba, X, self.classes_.size, self.coef_.dtype
+            )
         return log_softmax(self._logits(X), axis=1)
 
     def predict(self, X):
@@ -471,4 +553,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             Labels from ``classes_``.
         """
         check_is_fitted(self)
+        if is_dask_array(X):
+            return map_rows(self.predict, X, None, self.classes_.dtype)
         return self.classes_[np.argmax(self._logits(X), axis=1)]

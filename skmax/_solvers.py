@@ -128,6 +128,7 @@ def newton_cg(
     tol: float,
     max_iter: int,
     max_cg_iter: int | None = None,
+    exact_step_size: int = _EXACT_STEP_SIZE,
     verbose: int = 0,
 ) -> SolverResult:
     """Minimise a convex function by truncated Newton with exact Hessian products.
@@ -156,7 +157,7 @@ def newton_cg(
         grad_norm = float(np.linalg.norm(gradient))
         # Superlinear forcing, or near-exact steps for small problems (cheap, and
         # reproducible: truncated CG amplifies rounding differences).
-        forcing = min(0.5, np.sqrt(grad_norm)) if x.size > _EXACT_STEP_SIZE else 1e-8
+        forcing = min(0.5, np.sqrt(grad_norm)) if x.size > exact_step_size else 1e-8
         direction, cg_iter = _conjugate_gradient(
             hessp,
             -gradient,

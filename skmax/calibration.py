@@ -36,6 +36,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skmax._dask import is_dask_array, map_rows
 from skmax._reliability_display import ReliabilityDisplay
 from skmax._scores import INPUT_TYPES, as_logits
 from skmax._temperature import TemperatureObjective, fit_inverse_temperature
@@ -208,6 +209,8 @@ default="auto"
             The fitted calibrator.
         """
         lower, upper = self._check_bounds()
+        if is_dask_array(X):
+            return self._fit_dask(X, y, sample_weight, fit_params, lower, upper)
         y = _check_labels(y)
         check_consistent_length(X, y)
         if sample_weight is not None:
@@ -231,10 +234,13 @@ default="auto"
                     f"positive weight; the weights leave {weighted_classes.size} "
                     "class."
                 )
+        return self._fit_temperature(
+            TemperatureObjective(logits, codes, sample_weight), lower, upper
+        )
+
+    def _fit_temperature(self, objective, lower, upper):
         result = fit_inverse_temperature(
-            TemperatureObjective(logits, codes, sample_weight),
-            beta_bounds=(1.0 / upper, 1.0 / lower),
-            max_iter=self.max_iter,
+            objective, beta_bounds=(1.0 / upper, 1.0 / lower), max_iter=self.max_iter
         )
         self.temperature_ = float(1.0 / result.beta)
         self.n_iter_ = result.n_iter
@@ -249,6 +255,49 @@ default="auto"
                 stacklevel=2,
             )
         return self
+
+    def _fit_dask(self, X, y, sample_weight, fit_params, lower, upper):
+        """Raw scores in Dask arrays: each Newton iteration one reduction."""
+        import dask
+        import dask.array as da
+
+        from skmax._dask import DaskTemperatureObjective, check_finite
+
+        if self.estimator is not None or fit_params:
+            raise TypeError(
+                "Dask arrays are supported for raw scores (estimator=None) only."
+            )
+        if X.ndim not in (1, 2):
+            raise ValueError(f"X must be 1-D or 2-D, got {X.ndim}-D.")
+        self.n_features_in_ = 1 if X.ndim == 1 else X.shape[1]
+        check_finite(X[:, None] if X.ndim == 1 else X)
+        input_type = self.input_type
+        n_columns = max(2, self.n_features_in_)
+        if X.ndim == 2 and X.numblocks[1] != 1:
+            X = X.rechunk({1: -1})
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        logits = X.map_blocks(
+            lambda block: as_logits(block, input_type),
+            dtype=dtype,
+            chunks=(X.chunks[0], (n_columns,)),
+            new_axis=1 if X.ndim == 1 else None,
+            meta=np.empty((0, n_columns), dtype=dtype),
+        )
+        y = da.asarray(y)
+        if self.classes is None:
+            classes = np.asarray(dask.compute(da.unique(y))[0])
+        else:
+            classes = np.asarray(self.classes)
+        if classes.size < 2 or classes.size != n_columns:
+            raise ValueError(
+                f"X has {n_columns} columns of scores (binary decision values count "
+                f"as 2) for {classes.size} classes; they must match, with at least 2."
+            )
+        codes = y.map_blocks(lambda block: _encode(block, classes), dtype=np.intp)
+        weights = None if sample_weight is None else da.asarray(sample_weight)
+        self.classes_ = classes
+        objective = DaskTemperatureObjective(logits, codes, weights, dtype)
+        return self._fit_temperature(objective, lower, upper)
 
     def _check_bounds(self):
         bounds = self.temperature_bounds
@@ -403,6 +452,13 @@ default="auto"
             )
         return X
 
+    def _dask_map(self, method, X, n_columns, dtype=None):
+        if dtype is None:
+            dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        if X.ndim == 1:
+            X = X[:, None]
+        return map_rows(method, X, n_columns, dtype)
+
     def _scores(self, X):
         """The uncalibrated scores for X: X itself, or the estimator's."""
         check_is_fitted(self, "temperature_")
@@ -434,6 +490,10 @@ default="auto"
             of ``classes_[1]`` against ``classes_[0]`` (for binary decision values
             ``x`` that is ``x / T``), positive where ``classes_[1]`` is predicted.
         """
+        if is_dask_array(X):
+            check_is_fitted(self, "temperature_")
+            k = self.classes_.size
+            return self._dask_map(self.decision_function, X, None if k == 2 else k)
         logits = self._logits(X) / self._temperature()
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
@@ -450,6 +510,9 @@ default="auto"
         ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``.
         """
+        if is_dask_array(X):
+            check_is_fitted(self, "temperature_")
+            return self._dask_map(self.predict_proba, X, self.classes_.size)
         return softmax(self._logits(X), axis=1, temperature=self._temperature())
 
     def predict_log_proba(self, X):
@@ -465,6 +528,9 @@ default="auto"
         ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
+        if is_dask_array(X):
+            check_is_fitted(self, "temperature_")
+            return self._dask_map(self.predict_log_proba, X, self.classes_.size)
         return log_softmax(self._logits(X), axis=1, temperature=self._temperature())
 
     def predict(self, X):
@@ -480,6 +546,9 @@ default="auto"
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
+        if is_dask_array(X):
+            check_is_fitted(self, "temperature_")
+            return self._dask_map(self.predict, X, None, self.classes_.dtype)
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
