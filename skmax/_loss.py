@@ -21,8 +21,9 @@ and the Hessian's diagonal (a preconditioner) is
 ``((s/S) P (1 - P))^T (X * X) + l2`` for ``W`` and ``((s/S) P (1 - P))^T 1`` for ``b``.
 
 The parameters travel as one float64 vector ``theta = [W.ravel(), b]`` (what SciPy's
-optimisers take). X keeps its dtype: with float32 X the products run in float32 and
-every sum over samples is accumulated in float64. Dense X is processed in blocks of
+optimisers take). X keeps its dtype: with float32 X the products run in float32
+(BLAS sums within a block of rows in float32) and the sums over blocks and the
+per-sample losses are accumulated in float64. Dense X is processed in blocks of
 rows, so that each block is read from memory once and used by both products while
 it is in cache; logits are held class-major (classes x rows), which turns the
 reductions over classes into vector operations. Blocks are shared between threads

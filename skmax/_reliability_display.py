@@ -80,7 +80,7 @@ class ReliabilityDisplay:
     >>> import matplotlib.pyplot as plt
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skmax._reliability_display import ReliabilityDisplay
+    >>> from skmax import ReliabilityDisplay
     >>> X, y = load_iris(return_X_y=True)
     >>> model = LogisticRegression(max_iter=1000).fit(X, y)
     >>> display = ReliabilityDisplay.from_estimator(model, X, y, n_bins=10)
@@ -258,7 +258,7 @@ class ReliabilityDisplay:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
-        >>> from skmax._reliability_display import ReliabilityDisplay
+        >>> from skmax import ReliabilityDisplay
         >>> y_true = [0, 1, 2, 2]
         >>> sharp = [[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0, 0, 1]]
         >>> flat = [[0.4, 0.3, 0.3], [0.3, 0.4, 0.3], [0.3, 0.3, 0.4], [0.3, 0.3, 0.4]]

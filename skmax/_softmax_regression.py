@@ -89,7 +89,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         The solver used (what ``"auto"`` resolved to).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names seen in ``fit``, when ``X`` has string column names.
 
     See Also

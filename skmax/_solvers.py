@@ -18,8 +18,10 @@ from scipy.optimize import minimize
 _EXACT_STEP_SIZE = 300
 
 FunGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
+# x -> (value, gradient, v -> H v, Hessian diagonal or None)
 FunGradHessp = Callable[
-    [np.ndarray], tuple[float, np.ndarray, Callable[[np.ndarray], np.ndarray]]
+    [np.ndarray],
+    tuple[float, np.ndarray, Callable[[np.ndarray], np.ndarray], np.ndarray | None],
 ]
 
 

@@ -50,8 +50,9 @@ class TemperatureScaler(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     ``predict_proba`` is ``softmax(logits / T)`` with one temperature ``T > 0``
     fitted by minimising the (weighted) negative log-likelihood of the labels. The
-    logits' order, hence ``predict``, accuracy and ROC AUC, is unchanged; only the
-    confidence is. ``T > 1`` softens overconfident models, ``T < 1`` sharpens.
+    order of the logits within a row, hence ``predict`` and accuracy (and, with two
+    classes, ROC AUC) is unchanged; only the confidence is. ``T > 1`` softens
+    overconfident models, ``T < 1`` sharpens them.
 
     Two ways to use it:
 

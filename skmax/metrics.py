@@ -231,7 +231,7 @@ def expected_calibration_error(
     sample_weight=None,
     labels=None,
 ):
-    """Expected calibration error: bin-weighted mean of |accuracy - confidence|.
+    """Expected calibration error: bin-weighted mean of ``|accuracy - confidence|``.
 
     ``ECE = sum_b (S_b / S) |mean_b(a) - mean_b(c)|``; see the module docstring
     for the binning and :func:`reliability_curve` for the parameters.
@@ -306,7 +306,7 @@ def maximum_calibration_error(
     sample_weight=None,
     labels=None,
 ):
-    """Maximum calibration error: largest |accuracy - confidence| over the bins.
+    """Maximum calibration error: largest ``|accuracy - confidence|`` over the bins.
 
     For ``kind="classwise"`` the maximum runs over classes and bins. Always
     ``MCE >= ECE``.
