@@ -17,6 +17,7 @@ SUITES = {
     "softmax": "benchmarks.bench_softmax",
     "regression": "benchmarks.bench_regression",
     "calibration": "benchmarks.bench_calibration",
+    "dask": "benchmarks.bench_dask",
 }
 
 

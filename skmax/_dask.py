@@ -58,9 +58,10 @@ def _sum_parts(parts):
 # --------------------------------------------------------- SoftmaxRegression
 
 
-def _chunk_loss(X, y, w, theta, *, n_classes, weight_sum, fit_intercept, want):
-    loss = LinearSoftmaxLoss(
-        X if not hasattr(X, "tocsr") else X.tocsr(),
+def _chunk_objective(X, y, w, *, n_classes, weight_sum, fit_intercept):
+    """The chunk's share of the data term (no penalty), normalised by the total S."""
+    return LinearSoftmaxLoss(
+        X.tocsr() if hasattr(X, "tocsr") else X,
         y,
         n_classes,
         sample_weight=w,
@@ -68,6 +69,10 @@ def _chunk_loss(X, y, w, theta, *, n_classes, weight_sum, fit_intercept, want):
         fit_intercept=fit_intercept,
         weight_sum=weight_sum,
     )
+
+
+def _chunk_loss(X, y, w, theta, *, want, **options):
+    loss = _chunk_objective(X, y, w, **options)
     if want == "loss":
         return [loss.loss(theta)]
     if want == "gradient":
@@ -76,16 +81,8 @@ def _chunk_loss(X, y, w, theta, *, n_classes, weight_sum, fit_intercept, want):
     return [value, gradient, diagonal]
 
 
-def _chunk_hessp(X, y, w, theta, direction, *, n_classes, weight_sum, fit_intercept):
-    loss = LinearSoftmaxLoss(
-        X if not hasattr(X, "tocsr") else X.tocsr(),
-        y,
-        n_classes,
-        sample_weight=w,
-        l2=0.0,
-        fit_intercept=fit_intercept,
-        weight_sum=weight_sum,
-    )
+def _chunk_hessp(X, y, w, theta, direction, **options):
+    loss = _chunk_objective(X, y, w, **options)
     return [loss.loss_gradient_hessp(theta)[2](direction)]
 
 

@@ -17,8 +17,9 @@ and, for a direction (V, c), ``U = X V^T + c``, ``D_i = P_i U_i - P_i (P_i . U_i
     grad_W = R^T X + l2 W,              grad_b = R^T 1
     H(V, c) = ((s/S) D)^T X + l2 V,     ((s/S) D)^T 1
 
-and the Hessian's diagonal (a preconditioner) is
-``((s/S) P (1 - P))^T (X * X) + l2`` for ``W`` and ``((s/S) P (1 - P))^T 1`` for ``b``.
+and the Hessian's diagonal (a preconditioner, computed where feature scales differ)
+is ``((s/S) P (1 - P))^T (X * X) + l2`` for ``W`` and ``((s/S) P (1 - P))^T 1`` for
+``b``.
 
 The parameters travel as one float64 vector ``theta = [W.ravel(), b]`` (what SciPy's
 optimisers take). X keeps its dtype: with float32 X the products run in float32
@@ -43,8 +44,10 @@ from skmax._parallel import max_threads, parallel_map, split_range
 
 # Bytes of X per block: a block and its logits stay in cache between the products,
 # and NumPy's per-call overhead stays small (measured in benchmarks/).
-_BLOCK_BYTES = 1 << 21
+_BLOCK_BYTES = 1 << 22
 _PARALLEL_MIN_ROWS = 2_000
+# Dense columns whose mean squares differ by more than this get preconditioning.
+_SCALE_SPREAD = 4.0
 
 Hessp = Callable[[np.ndarray], np.ndarray]
 
@@ -126,8 +129,24 @@ class LinearSoftmaxLoss:
         else:
             row_bytes = (self.n_features + 2 * self.n_classes) * X.dtype.itemsize
             self._rows_per_block = max(64, _BLOCK_BYTES // row_bytes)
+        self.precondition = self._worth_preconditioning()
         self._blocks = {}  # (lo, hi) -> sparse row block of X
         self._squares = {}  # (lo, hi) -> sparse block squared elementwise
+
+    def _worth_preconditioning(self) -> bool:
+        """Whether Newton-CG should get the Hessian's diagonal (Jacobi).
+
+        It pays where feature scales differ (sparse data, unscaled columns) and
+        costs a third matrix product per Newton step for nothing where they do
+        not (standardised data); measured in benchmarks/.
+        """
+        if self.sparse:
+            return True
+        if self.n_samples == 0 or self.n_features == 0:
+            return False
+        scales = np.einsum("ij,ij->j", self.X, self.X, dtype=np.float64)
+        scales = scales[scales > 0]
+        return bool(scales.size and scales.max() > _SCALE_SPREAD * scales.min())
 
     # ----------------------------------------------------------- parameter layout
 
@@ -280,7 +299,7 @@ class LinearSoftmaxLoss:
             return value, None, None
         gradient = self._as_params(parts[1], parts[2], W)
         diagonal = None
-        if keep is not None:
+        if keep is not None and self.precondition:
             diag_W, diag_b = parts[3], parts[4]
             if not self.binary:
                 # Average over classes: the Hessian is singular along "add the same
@@ -311,6 +330,7 @@ class LinearSoftmaxLoss:
         parts = []
         if keep is not None:
             keep[:, lo:hi] = Zt
+        if keep is not None and self.precondition:
             curvature = Zt * (1.0 - Zt)
             if wb is not None:
                 curvature *= wb
@@ -336,6 +356,7 @@ class LinearSoftmaxLoss:
         parts = []
         if keep is not None:
             keep[lo:hi] = p * (1.0 - p)
+        if keep is not None and self.precondition:
             curvature = keep[lo:hi] if wb is None else keep[lo:hi] * wb
             squared = self._block_squared(lo, hi)
             parts = [

@@ -95,12 +95,14 @@ def test_hessp_matches_finite_differences(k, fit_intercept, weighted, dtype, spa
 @pytest.mark.parametrize("weighted", [False, True])
 def test_hessian_diagonal(fit_intercept, weighted):
     loss, theta, *_ = _problem(2, fit_intercept, weighted, np.float64, False, p=4)
+    loss.precondition = True
     _, _, hessp, diagonal = loss.loss_gradient_hessp(theta)
     exact = np.array([hessp(e)[i] for i, e in enumerate(np.eye(theta.size))])
     assert_allclose(diagonal, exact, rtol=1e-12)
     # Multinomial: the diagonal averaged over classes (a class-symmetric
     # preconditioner), which is what conjugate gradients receives.
     loss, theta, *_ = _problem(3, fit_intercept, weighted, np.float64, False, p=4)
+    loss.precondition = True
     _, _, hessp, diagonal = loss.loss_gradient_hessp(theta)
     exact = np.array([hessp(e)[i] for i, e in enumerate(np.eye(theta.size))])
     W_exact = exact[:12].reshape(3, 4)
@@ -175,3 +177,16 @@ def test_extreme_logits_give_finite_loss_and_gradient():
     # (-5000, 5000, 0), true class 1 -> ~ 0. Row 2: logits 0 -> log 3.
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
     assert_allclose(value, np.log(3) / 3, rtol=1e-12)
+
+
+def test_preconditioning_only_where_feature_scales_differ():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((200, 4))
+    y = rng.integers(0, 3, 200)
+    standardised = LinearSoftmaxLoss(X, y, 3, l2=0.1, fit_intercept=True)
+    assert not standardised.precondition
+    assert standardised.loss_gradient_hessp(np.zeros(15))[3] is None
+    X[:, 0] *= 10.0  # one column 100 times the others' mean square
+    assert LinearSoftmaxLoss(X, y, 3, l2=0.1, fit_intercept=True).precondition
+    sparse = LinearSoftmaxLoss(sp.csr_matrix(X), y, 3, l2=0.1, fit_intercept=True)
+    assert sparse.precondition
