@@ -51,16 +51,16 @@ def _row_blocks(*arrays):
 def _sum_parts(parts):
     total = parts[0]
     for part in parts[1:]:
-        total = [a + b for a, b in zip(total, part, strict=True)]
+        total = [None if a is None else a + b for a, b in zip(total, part, strict=True)]
     return total
 
 
 # --------------------------------------------------------- SoftmaxRegression
 
 
-def _chunk_objective(X, y, w, *, n_classes, weight_sum, fit_intercept):
+def _chunk_objective(X, y, w, *, n_classes, weight_sum, fit_intercept, precondition):
     """The chunk's share of the data term (no penalty), normalised by the total S."""
-    return LinearSoftmaxLoss(
+    loss = LinearSoftmaxLoss(
         X.tocsr() if hasattr(X, "tocsr") else X,
         y,
         n_classes,
@@ -69,6 +69,8 @@ def _chunk_objective(X, y, w, *, n_classes, weight_sum, fit_intercept):
         fit_intercept=fit_intercept,
         weight_sum=weight_sum,
     )
+    loss.precondition = precondition  # decided once for the whole data set
+    return loss
 
 
 def _chunk_loss(X, y, w, theta, *, want, **options):
@@ -84,6 +86,19 @@ def _chunk_loss(X, y, w, theta, *, want, **options):
 def _chunk_hessp(X, y, w, theta, direction, **options):
     loss = _chunk_objective(X, y, w, **options)
     return [loss.loss_gradient_hessp(theta)[2](direction)]
+
+
+def _worth_preconditioning(X) -> bool:
+    """``LinearSoftmaxLoss``'s rule, applied to the whole Dask array at once."""
+    import scipy.sparse as sp
+
+    from skmax._loss import _SCALE_SPREAD
+
+    if sp.issparse(getattr(X, "_meta", None)):
+        return True
+    scales = np.asarray((X.astype(np.float64) ** 2).sum(axis=0).compute())
+    scales = scales[scales > 0]
+    return bool(scales.size and scales.max() > _SCALE_SPREAD * scales.min())
 
 
 class DaskLinearSoftmaxLoss:
@@ -119,6 +134,7 @@ class DaskLinearSoftmaxLoss:
             "n_classes": self.n_classes,
             "weight_sum": float(weight_sum),
             "fit_intercept": self.fit_intercept,
+            "precondition": _worth_preconditioning(X),
         }
         # unpack / pack are those of the in-memory loss with the same layout.
         template = LinearSoftmaxLoss(
@@ -161,8 +177,9 @@ class DaskLinearSoftmaxLoss:
         W = self._penalty(theta)
         gradient = gradient.copy()
         gradient[: W.size] += self.l2 * W.ravel()
-        diagonal = diagonal.copy()
-        diagonal[: W.size] += self.l2
+        if diagonal is not None:
+            diagonal = diagonal.copy()
+            diagonal[: W.size] += self.l2
 
         def hessp(direction):
             (product,) = self._reduce(_chunk_hessp, theta, direction)

@@ -116,3 +116,13 @@ def test_temperature_scaler_on_dask_binary_scores(client):
     assert_allclose(scaler.temperature_, reference.temperature_, rtol=1e-10)
     decision = scaler.decision_function(da.from_array(x, chunks=1000))
     assert_allclose(decision.compute(), reference.decision_function(x))
+
+
+def test_standardised_data_on_dask(client):
+    # Equal feature scales: no preconditioner, decided once for all chunks.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((6000, 8))
+    y = np.argmax(X[:, :4] + rng.gumbel(size=(6000, 4)), axis=1)
+    reference = SoftmaxRegression(tol=1e-8).fit(X, y)
+    model = SoftmaxRegression(tol=1e-8).fit(*_dask(X, y))
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-6)
