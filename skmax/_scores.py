@@ -21,10 +21,10 @@ from sklearn.utils.validation import check_array
 
 INPUT_TYPES = ("logits", "probabilities")
 
-# |row sum - 1| allowed for declared probabilities. Probabilities computed in
-# float32 and stored as float64 (as real model outputs often are) are off by up
-# to ~1e-6; scores that are not probabilities are off by far more.
-_SUM_TOLERANCE = 1e-4
+# |row sum - 1| allowed for probabilities, here and in skmax.metrics. Probabilities
+# computed in float32 and stored as float64 (as real model outputs often are) are
+# off by up to ~1e-6; scores that are not probabilities are off by far more.
+PROBABILITY_SUM_TOLERANCE = 1e-4
 
 
 def as_logits(scores, input_type="logits", *, name="X"):
@@ -73,9 +73,9 @@ def _check_probabilities(proba, name):
         )
     sums = proba.sum(axis=1, dtype=np.float64)
     deviation = np.abs(sums - 1)
-    if deviation.max() > _SUM_TOLERANCE:
+    if deviation.max() > PROBABILITY_SUM_TOLERANCE:
         row = int(deviation.argmax())
         raise ValueError(
             f"{name} was declared as probabilities but row {row} sums to "
-            f"{sums[row]:.10g}, not 1 (tolerance {_SUM_TOLERANCE:g})"
+            f"{sums[row]:.10g}, not 1 (tolerance {PROBABILITY_SUM_TOLERANCE:g})"
         )

@@ -46,6 +46,8 @@ from sklearn.utils.validation import (
     check_consistent_length,
 )
 
+from skmax._scores import PROBABILITY_SUM_TOLERANCE
+
 __all__ = [
     "ReliabilityCurve",
     "expected_calibration_error",
@@ -58,11 +60,6 @@ __all__ = [
 
 _STRATEGIES = ("uniform", "quantile")
 _KINDS = ("top-label", "classwise")
-# Rows of y_prob must sum to one within this absolute tolerance, or within the
-# square root of the input dtype's epsilon if larger (3.5e-4 for float32, like
-# sklearn.metrics.log_loss): loose enough for float32 softmax output cast to
-# float64, tight enough to reject scores that are not probabilities.
-_ROW_SUM_ATOL = 1e-6
 
 
 @dataclass(frozen=True, repr=False)
@@ -145,9 +142,10 @@ def reliability_curve(
         True labels, of any type. Lists and pandas objects are accepted.
     y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities, columns in the order of ``labels``; rows must lie
-        in [0, 1] and sum to one (within ``max(1e-6, sqrt(eps))`` of the input
-        dtype). A 1-D array is the probability of ``labels[1]`` in a binary
-        problem (the larger label by default, as in ``predict_proba(X)[:, 1]``).
+        in [0, 1] and sum to one within ``1e-4`` (float32 model outputs stored as
+        float64 are off by ~1e-6; scores that are not probabilities by far more).
+        A 1-D array is the probability of ``labels[1]`` in a binary problem (the
+        larger label by default, as in ``predict_proba(X)[:, 1]``).
     n_bins : int, default=15
         Number of bins, at least 1.
     strategy : {"uniform", "quantile"}, default="uniform"
@@ -516,7 +514,7 @@ def _validate_predictions(y_true, y_prob, sample_weight, labels):
     lookup = np.array([position[label] for label in present.tolist()], dtype=np.intp)
     y_index = lookup[inverse.reshape(-1)]
 
-    tolerance = max(_ROW_SUM_ATOL, float(np.sqrt(np.finfo(y_prob.dtype).eps)))
+    tolerance = PROBABILITY_SUM_TOLERANCE
     row_sum = y_prob.sum(axis=1, dtype=np.float64)
     bad = np.flatnonzero(np.abs(row_sum - 1) > tolerance)
     if bad.size:
