@@ -48,6 +48,18 @@ def summary(times: list[float]) -> dict[str, float]:
     }
 
 
+def timing_fields(stats: dict[str, float], per: int = 1) -> dict[str, float]:
+    """The timing columns of a result row from a :func:`summary`, per call."""
+    return {
+        "time_s": stats["median"] / per,
+        "iqr_s": (stats["q3"] - stats["q1"]) / per,
+        "q1_s": stats["q1"] / per,
+        "q3_s": stats["q3"] / per,
+        "min_s": stats["min"] / per,
+        "n_rounds": stats["n"],
+    }
+
+
 def peak_extra_memory(func: Callable[[], object]) -> int:
     """Peak bytes allocated while ``func`` runs (NumPy reports to tracemalloc).
 

@@ -91,7 +91,13 @@ from skmax._temperature import TemperatureObjective, fit_inverse_temperature
 from skmax.metrics import expected_calibration_error
 from skmax.special import log_softmax, softmax
 
-from ._harness import interleaved_times, peak_extra_memory, print_table, summary
+from ._harness import (
+    interleaved_times,
+    peak_extra_memory,
+    print_table,
+    summary,
+    timing_fields,
+)
 
 TRUE_T = 3.0
 BASE_SCALE = 2.0
@@ -235,12 +241,7 @@ def _synthetic_rows(X, y, repeats) -> list[dict]:
                 "shape": "x".join(map(str, X.shape)),
                 "dtype": np.dtype(X.dtype).name,
                 "candidate": name,
-                "time_s": s["median"],
-                "iqr_s": s["q3"] - s["q1"],
-                "q1_s": s["q1"],
-                "q3_s": s["q3"],
-                "min_s": s["min"],
-                "n_rounds": s["n"],
+                **timing_fields(s),
                 "temperature": T,
                 "nll": float(evaluator.derivatives(1.0 / T)[0]),
                 "iterations": iterations[name],

@@ -84,7 +84,13 @@ from sklearn.preprocessing import StandardScaler
 from skmax import SoftmaxRegression
 from skmax._loss import LinearSoftmaxLoss
 
-from ._harness import interleaved_times, peak_extra_memory, print_table, summary
+from ._harness import (
+    interleaved_times,
+    peak_extra_memory,
+    print_table,
+    summary,
+    timing_fields,
+)
 
 C = 1.0
 TOL = 1e-4
@@ -228,12 +234,7 @@ def _fit_rows(problem, X_train, X_test, y_train, y_test, repeats) -> list[dict]:
                 "sparse": bool(sp.issparse(X_train)),
                 "candidate": name,
                 "solver": getattr(model, "solver_", model.get_params()["solver"]),
-                "time_s": s["median"],
-                "iqr_s": s["q3"] - s["q1"],
-                "q1_s": s["q1"],
-                "q3_s": s["q3"],
-                "min_s": s["min"],
-                "n_rounds": s["n"],
+                **timing_fields(s),
                 "n_iter": int(np.max(model.n_iter_)),
                 "objective": float(objective),
                 "grad_max": float(np.max(np.abs(gradient))),

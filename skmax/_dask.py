@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from skmax._loss import LinearSoftmaxLoss
+from skmax._loss import LinearSoftmaxLoss, sum_parts
 from skmax._temperature import TemperatureObjective
 
 
@@ -46,13 +46,6 @@ def _row_blocks(*arrays):
         for a in arrays[1:]
     ]
     return [None if a is None else list(a.to_delayed().ravel()) for a in aligned]
-
-
-def _sum_parts(parts):
-    total = parts[0]
-    for part in parts[1:]:
-        total = [None if a is None else a + b for a, b in zip(total, part, strict=True)]
-    return total
 
 
 # --------------------------------------------------------- SoftmaxRegression
@@ -154,7 +147,7 @@ class DaskLinearSoftmaxLoss:
             dask.delayed(function)(X, y, w, *args, **self._options, **options)
             for X, y, w in zip(self._X, self._y, self._w, strict=True)
         ]
-        return _sum_parts(dask.compute(*tasks))
+        return sum_parts(dask.compute(*tasks))
 
     def _penalty(self, theta):
         W, _ = self.unpack(theta)

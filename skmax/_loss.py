@@ -61,8 +61,12 @@ def _csr_rows(X, lo, hi):
     )
 
 
-def _add(total, part):
-    return [a + b for a, b in zip(total, part, strict=True)]
+def sum_parts(parts):
+    """Element-wise sum of lists of partial results (``None`` entries stay None)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = [None if a is None else a + b for a, b in zip(total, part, strict=True)]
+    return total
 
 
 class LinearSoftmaxLoss:
@@ -203,18 +207,16 @@ class LinearSoftmaxLoss:
 
         def run_chunk(chunk):
             start, stop = chunk
-            total = None
-            for lo in range(start, stop, self._rows_per_block):
-                part = kernel(lo, min(lo + self._rows_per_block, stop))
-                total = part if total is None else _add(total, part)
-            return total
+            return sum_parts(
+                [
+                    kernel(lo, min(lo + self._rows_per_block, stop))
+                    for lo in range(start, stop, self._rows_per_block)
+                ]
+            )
 
         with np.errstate(all="ignore"):  # exp underflowing to 0 is intended
             parts = parallel_map(run_chunk, split_range(n, n_threads), n_threads)
-        total = parts[0]
-        for part in parts[1:]:
-            total = _add(total, part)
-        return total
+        return sum_parts(parts)
 
     def _block(self, lo, hi):
         if not self.sparse:
