@@ -19,9 +19,21 @@ import numpy as np
 
 
 def interleaved_times(
-    candidates: dict[str, Callable[[], object]], repeats: int, warmup: int = 1
+    candidates: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 1,
+    pause: float = 0.0,
+    settle: bool = False,
 ) -> dict[str, list[float]]:
-    """Wall times of each candidate over ``repeats`` interleaved rounds."""
+    """Wall times of each candidate over ``repeats`` interleaved rounds.
+
+    ``pause`` seconds of sleep precede each timed call, so that a candidate does
+    not pay for threads the previous one left busy: OpenBLAS's workers spin for
+    about 0.1 s after a multi-threaded call, on the cores the next call needs.
+    With ``settle``, one untimed call of the same candidate follows the pause, so
+    that a short call is timed in its steady state (caches, threads and clock as
+    in a loop of such calls) rather than just after the machine idled.
+    """
     names = list(candidates)
     for _ in range(warmup):
         for name in names:
@@ -31,6 +43,9 @@ def interleaved_times(
         order = names if round_ % 2 == 0 else names[::-1]
         for name in order:
             gc.collect()
+            time.sleep(pause)
+            if settle:
+                candidates[name]()
             start = time.perf_counter()
             candidates[name]()
             times[name].append(time.perf_counter() - start)

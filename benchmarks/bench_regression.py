@@ -35,7 +35,10 @@ For each problem and candidate the table gives:
 - ``time``: median wall time of one full ``fit`` (a fresh clone each time) over
   ``repeats`` interleaved rounds (``_harness.interleaved_times``; ``3 * repeats``
   for the small problems: digits, and the sparse one with ``--quick``), and its
-  IQR;
+  IQR; each timed call follows a pause of ``PAUSE`` seconds, so that no candidate
+  pays for the BLAS threads its predecessor left spinning (OpenBLAS's workers spin
+  about 0.1 s after a multi-threaded call: without the pause, a gradient timed
+  right after the two products below cost up to 2x its quiet time);
 - ``/sk-lbfgs`` and ``/sk-best``: the median over scikit-learn lbfgs's median and over
   the fastest scikit-learn solver's median on that problem (below 1: faster);
 - ``n_iter``: ``n_iter_`` of the fit;
@@ -61,8 +64,11 @@ random ``theta`` over the time of the two products (target: at most 1.5), and, f
 context, the same ratio for scikit-learn's
 ``LinearModelLoss(HalfMultinomialLoss(10), fit_intercept=True).loss_gradient`` called
 as ``LogisticRegression`` calls it (coefficients and targets in X's dtype,
-``n_threads=1``). The three are timed interleaved, over ``max(10, 5 * repeats)``
-rounds.
+``n_threads=1``). The three are timed interleaved over ``max(10, 5 * repeats)``
+rounds, each timed call after the same pause and one untimed call of the same
+candidate: a gradient's steady-state cost, as inside a solver's loop (timed
+straight after the products, in a round without pause, skmax's float32 gradient
+cost about 2x the products).
 """
 
 from __future__ import annotations
@@ -100,6 +106,7 @@ SKLEARN = ("sklearn lbfgs", "sklearn newton-cg")
 # a second: they get three times as many timed rounds.
 _SMALL_SIZE = 1_000_000
 GRADIENT_TARGET = 1.5
+PAUSE = 0.2
 
 
 def _candidates() -> dict:
@@ -211,7 +218,7 @@ def _fit_rows(problem, X_train, X_test, y_train, y_test, repeats) -> list[dict]:
     peaks = {name: peak_extra_memory(fitter) for name, fitter in fitters.items()}
     size = X_train.nnz if sp.issparse(X_train) else X_train.size
     rounds = 3 * repeats if size <= _SMALL_SIZE else repeats
-    times = interleaved_times(fitters, rounds, warmup=0)
+    times = interleaved_times(fitters, rounds, warmup=0, pause=PAUSE)
     stats = {name: summary(t) for name, t in times.items()}
 
     classes, loss = _objective_loss(X_train, y_train)
@@ -294,6 +301,8 @@ def _gradient_row(problem, X, y, repeats) -> dict:
     times = interleaved_times(
         {"products": products, "skmax": skmax_gradient, "sklearn": sklearn_gradient},
         max(10, 5 * repeats),
+        pause=PAUSE,
+        settle=True,
     )
     s = {name: summary(t) for name, t in times.items()}
     base = s["products"]["median"]

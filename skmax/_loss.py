@@ -317,11 +317,13 @@ class LinearSoftmaxLoss:
 
     def _multinomial_block(self, coefficients, lo, hi, *, want_gradient, keep):
         Xb = self._block(lo, hi)
-        yb = self.y[lo:hi]
-        samples = np.arange(hi - lo)
-        Zt = self._logits(Xb, coefficients)
+        Zt = self._logits(Xb, coefficients)  # C-contiguous
+        # Flat positions of the true classes: 1-D fancy indexing into a view is
+        # several times cheaper than Zt[y, arange(n)].
+        true_class = self.y[lo:hi] * (hi - lo) + np.arange(hi - lo)
+        Zt_flat = Zt.reshape(-1)
         Zt -= Zt.max(axis=0)  # shifted logits, <= 0
-        z_true = Zt[yb, samples]
+        z_true = Zt_flat[true_class]
         np.exp(Zt, out=Zt)
         sums = self._ones_k @ Zt  # >= 1: the maximum contributes exp(0)
         loss = self._block_loss(np.log(sums) - z_true, lo, hi)
@@ -341,7 +343,7 @@ class LinearSoftmaxLoss:
                 self._back_product(curvature, squared),
                 self._intercept_part(curvature),
             ]
-        Zt[yb, samples] -= 1.0  # (P - Y)^T
+        Zt_flat[true_class] -= 1.0  # (P - Y)^T
         if wb is not None:
             Zt *= wb
         return [loss, self._back_product(Zt, Xb), self._intercept_part(Zt), *parts]
