@@ -140,8 +140,10 @@ def newton_cg(
 
     Each Newton step solves ``H d = -g`` by conjugate gradients, preconditioned by
     the diagonal, to the relative residual ``min(0.5, sqrt(|g|))`` (superlinear
-    convergence near the optimum), then takes the largest step ``t`` in
-    ``1, 1/2, 1/4, ...`` that satisfies the Armijo condition. The full step is
+    convergence near the optimum) or until the residual's largest entry is at
+    most ``tol / 2`` (the next gradient then meets the stopping rule), then takes
+    the largest step ``t`` in ``1, 1/2, 1/4, ...`` that satisfies the Armijo
+    condition. The full step is
     evaluated with gradient and curvature at once, since it is almost always
     taken. Near the optimum the decrease drops below the rounding error of the
     objective; there a full step that reduces the gradient is taken as well.
@@ -157,15 +159,19 @@ def newton_cg(
     while grad_max > tol and n_iter < max_iter:
         n_iter += 1
         grad_norm = float(np.linalg.norm(gradient))
-        # Superlinear forcing, or near-exact steps for small problems (cheap, and
-        # reproducible: truncated CG amplifies rounding differences).
-        forcing = min(0.5, np.sqrt(grad_norm)) if x.size > exact_step_size else 1e-8
+        # Superlinear forcing, and no solve finer than the stopping rule can see
+        # (a residual whose largest entry is below tol / 2); or near-exact steps
+        # for small problems (cheap, and reproducible: truncated CG amplifies
+        # rounding differences).
+        exact = x.size <= exact_step_size
+        forcing = 1e-8 if exact else min(0.5, np.sqrt(grad_norm))
         direction, cg_iter = _conjugate_gradient(
             hessp,
             -gradient,
             forcing * grad_norm,
             max_cg_iter,
             diagonal,
+            max_abs=0.0 if exact else 0.5 * tol,
         )
         n_passes += cg_iter
         slope = float(gradient @ direction)
@@ -216,11 +222,12 @@ def _max_abs(v) -> float:
     return float(np.max(np.abs(v))) if v.size else 0.0
 
 
-def _conjugate_gradient(hessp, rhs, atol, max_iter, diagonal=None):
+def _conjugate_gradient(hessp, rhs, atol, max_iter, diagonal=None, max_abs=0.0):
     """Approximately solve ``H d = rhs`` by (preconditioned) conjugate gradients.
 
-    Returns ``(d, n)`` with ``n`` the Hessian products used. ``diagonal`` (of H,
-    positive) gives the Jacobi preconditioner.
+    Stops when the residual's norm is at most ``atol`` or its largest entry at
+    most ``max_abs``. Returns ``(d, n)`` with ``n`` the Hessian products used.
+    ``diagonal`` (of H, positive) gives the Jacobi preconditioner.
     """
     inverse = None
     if diagonal is not None and np.all(diagonal > 0):
@@ -238,7 +245,7 @@ def _conjugate_gradient(hessp, rhs, atol, max_iter, diagonal=None):
         alpha = rz / curvature
         d += alpha * p
         residual -= alpha * hp
-        if np.linalg.norm(residual) <= atol:
+        if np.linalg.norm(residual) <= atol or _max_abs(residual) <= max_abs:
             return d, i
         z = residual * inverse if inverse is not None else residual
         rz_new = float(residual @ z)

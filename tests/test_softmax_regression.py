@@ -182,8 +182,9 @@ def test_both_solvers_reach_the_same_optimum(solver):
 def test_float32_is_kept_and_agrees_with_float64():
     X, y = _standardised("digits")
     model64 = SoftmaxRegression(C=1.0, tol=1e-8).fit(X, y)
-    # 1e-6 is about the smallest gradient float32 products resolve here.
-    model32 = SoftmaxRegression(C=1.0, tol=1e-6).fit(X.astype(np.float32), y)
+    # Newton-CG stops just below tol: at tol=1e-6 the float32 fit would sit about
+    # 1e-4 from the optimum in probability (digits is ill-conditioned at C=1).
+    model32 = SoftmaxRegression(C=1.0, tol=1e-7).fit(X.astype(np.float32), y)
     assert model32.coef_.dtype == np.float32
     assert model32.intercept_.dtype == np.float32
     proba32 = model32.predict_proba(X.astype(np.float32))
