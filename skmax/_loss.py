@@ -304,13 +304,11 @@ class LinearSoftmaxLoss:
         if keep is not None and self.precondition:
             diag_W, diag_b = parts[3], parts[4]
             if not self.binary:
-                # Average over classes along the Hessian's null space, "add the
-                # same constant to every class" (the unpenalised intercepts, and W
-                # when l2 = 0): a class-symmetric preconditioner keeps conjugate
-                # gradients out of it, where rounding would wander. Penalised W
-                # keeps its per-class diagonal, the better preconditioner.
-                if not self.l2:
-                    diag_W = np.broadcast_to(diag_W.mean(axis=0), diag_W.shape)
+                # Average over classes: the Hessian is singular along "add the same
+                # constant to every class" (the unpenalised intercepts, and W when
+                # l2 = 0), and a class-symmetric preconditioner keeps conjugate
+                # gradients out of that null space, where rounding would wander.
+                diag_W = np.broadcast_to(diag_W.mean(axis=0), diag_W.shape)
                 if self.fit_intercept:
                     diag_b = np.full_like(diag_b, diag_b.mean())
             diagonal = self._as_params(diag_W, diag_b)
