@@ -141,12 +141,12 @@ def newton_cg(
     Each Newton step solves ``H d = -g`` by conjugate gradients, preconditioned by
     the diagonal, to the relative residual ``min(0.5, sqrt(|g|))`` (superlinear
     convergence near the optimum) or until the residual's largest entry is at
-    most ``tol / 2`` (the next gradient then meets the stopping rule), then takes
-    the largest step ``t`` in ``1, 1/2, 1/4, ...`` that satisfies the Armijo
-    condition. The full step is
-    evaluated with gradient and curvature at once, since it is almost always
-    taken. Near the optimum the decrease drops below the rounding error of the
-    objective; there a full step that reduces the gradient is taken as well.
+    most ``tol / 2`` (to first order, the next gradient then meets the stopping
+    rule), then takes the largest step ``t`` in ``1, 1/2, 1/4, ...`` that
+    satisfies the Armijo condition. The full step is evaluated with gradient and
+    curvature at once, since it is almost always taken. Near the optimum the
+    decrease drops below the rounding error of the objective; there a full step
+    that reduces the gradient is taken as well.
     """
     x = np.asarray(x0, dtype=np.float64).copy()
     max_cg_iter = max_cg_iter or max(10, min(200, x.size))
