@@ -139,6 +139,7 @@ class DaskLinearSoftmaxLoss:
         )
         self.n_params = template.n_params
         self.unpack, self.pack = template.unpack, template.pack
+        self.centre_classes = template.centre_classes
 
     def _reduce(self, function, *args, **options):
         import dask

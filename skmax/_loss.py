@@ -164,6 +164,21 @@ class LinearSoftmaxLoss:
         b = theta[self.n_rows * self.n_features :] if self.fit_intercept else None
         return W, b
 
+    def centre_classes(self, theta):
+        """``theta`` minus its mean over classes, per feature and for ``b``.
+
+        The projection onto the subspace where the multinomial Hessian is
+        non-singular: "add the same vector to every class" leaves the loss
+        unchanged (its curvature is the penalty ``l2`` alone, or 0 for the
+        intercepts). Conjugate gradients preconditioned by the per-class diagonal
+        would be pushed along that direction; centring the preconditioned residual
+        keeps them in the subspace. The identity for two classes (one row).
+        """
+        if self.binary:
+            return theta
+        W, b = self.unpack(theta)
+        return self.pack(W - W.mean(axis=0), None if b is None else b - b.mean())
+
     def pack(self, W, b=None):
         """``theta`` for coefficients ``W`` and intercepts ``b``."""
         parts = [np.asarray(W, dtype=np.float64).ravel()]
@@ -302,16 +317,7 @@ class LinearSoftmaxLoss:
         gradient = self._as_params(parts[1], parts[2], W)
         diagonal = None
         if keep is not None and self.precondition:
-            diag_W, diag_b = parts[3], parts[4]
-            if not self.binary:
-                # Average over classes: the Hessian is singular along "add the same
-                # constant to every class" (the unpenalised intercepts, and W when
-                # l2 = 0), and a class-symmetric preconditioner keeps conjugate
-                # gradients out of that null space, where rounding would wander.
-                diag_W = np.broadcast_to(diag_W.mean(axis=0), diag_W.shape)
-                if self.fit_intercept:
-                    diag_b = np.full_like(diag_b, diag_b.mean())
-            diagonal = self._as_params(diag_W, diag_b)
+            diagonal = self._as_params(parts[3], parts[4])
             diagonal[: W.size] += self.l2
         return value, gradient, diagonal
 

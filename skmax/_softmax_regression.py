@@ -285,6 +285,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 theta0,
                 tol=self.tol,
                 max_iter=self.max_iter,
+                project=loss.centre_classes,
                 verbose=self.verbose,
                 **exact,
             )
@@ -459,7 +460,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             and np.array_equal(getattr(self, "classes_", None), classes)
             and self.coef_.shape == (loss.n_rows, loss.n_features)
         ):
-            return loss.pack(self.coef_, self.intercept_)
+            # Centred over classes: the same probabilities, a smaller penalty, and
+            # the subspace newton-cg's steps stay in.
+            return loss.centre_classes(loss.pack(self.coef_, self.intercept_))
         return np.zeros(loss.n_params)
 
     # --------------------------------------------------------------- predict

@@ -131,12 +131,16 @@ def newton_cg(
     max_iter: int,
     max_cg_iter: int | None = None,
     exact_step_size: int = _EXACT_STEP_SIZE,
+    project: Callable[[np.ndarray], np.ndarray] | None = None,
     verbose: int = 0,
 ) -> SolverResult:
     """Minimise a convex function by truncated Newton with exact Hessian products.
 
     ``fun_grad_hessp(x)`` returns ``(f, g, hessp, diagonal)``: the value, the
     gradient, a function ``v -> H v`` and the Hessian's diagonal (or None).
+    ``project``, if given, is the orthogonal projection onto a subspace that holds
+    the gradients and that ``H`` maps into itself: it is applied to the
+    preconditioned residuals, so that the steps stay in that subspace.
 
     Each Newton step solves ``H d = -g`` by conjugate gradients, preconditioned by
     the diagonal, to the relative residual ``min(0.5, sqrt(|g|))`` (superlinear
@@ -172,6 +176,7 @@ def newton_cg(
             max_cg_iter,
             diagonal,
             max_abs=0.0 if exact else 0.5 * tol,
+            project=project,
         )
         n_passes += cg_iter
         slope = float(gradient @ direction)
@@ -222,19 +227,28 @@ def _max_abs(v) -> float:
     return float(np.max(np.abs(v))) if v.size else 0.0
 
 
-def _conjugate_gradient(hessp, rhs, atol, max_iter, diagonal=None, max_abs=0.0):
+def _conjugate_gradient(
+    hessp, rhs, atol, max_iter, diagonal=None, max_abs=0.0, project=None
+):
     """Approximately solve ``H d = rhs`` by (preconditioned) conjugate gradients.
 
     Stops when the residual's norm is at most ``atol`` or its largest entry at
     most ``max_abs``. Returns ``(d, n)`` with ``n`` the Hessian products used.
-    ``diagonal`` (of H, positive) gives the Jacobi preconditioner.
+    ``diagonal`` (of H, positive) gives the Jacobi preconditioner, and
+    ``project`` a projection applied after it (see ``newton_cg``).
     """
     inverse = None
     if diagonal is not None and np.all(diagonal > 0):
         inverse = 1.0 / diagonal
+
+    def precondition(r):
+        if inverse is None:
+            return r.copy()
+        return r * inverse if project is None else project(r * inverse)
+
     d = np.zeros_like(rhs)
     residual = rhs.copy()
-    z = residual * inverse if inverse is not None else residual.copy()
+    z = precondition(residual)
     p = z.copy()
     rz = float(residual @ z)
     for i in range(1, max_iter + 1):
@@ -247,7 +261,7 @@ def _conjugate_gradient(hessp, rhs, atol, max_iter, diagonal=None, max_abs=0.0):
         residual -= alpha * hp
         if np.linalg.norm(residual) <= atol or _max_abs(residual) <= max_abs:
             return d, i
-        z = residual * inverse if inverse is not None else residual
+        z = precondition(residual)
         rz_new = float(residual @ z)
         p *= rz_new / rz
         p += z

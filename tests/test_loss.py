@@ -99,16 +99,34 @@ def test_hessian_diagonal(fit_intercept, weighted):
     _, _, hessp, diagonal = loss.loss_gradient_hessp(theta)
     exact = np.array([hessp(e)[i] for i, e in enumerate(np.eye(theta.size))])
     assert_allclose(diagonal, exact, rtol=1e-12)
-    # Multinomial: the diagonal averaged over classes (a class-symmetric
-    # preconditioner), which is what conjugate gradients receives.
+    # Multinomial: the exact per-class diagonal too, with and without penalty.
     loss, theta, *_ = _problem(3, fit_intercept, weighted, np.float64, False, p=4)
-    loss.precondition = True
-    _, _, hessp, diagonal = loss.loss_gradient_hessp(theta)
-    exact = np.array([hessp(e)[i] for i, e in enumerate(np.eye(theta.size))])
-    W_exact = exact[:12].reshape(3, 4)
-    assert_allclose(diagonal[:12].reshape(3, 4), np.tile(W_exact.mean(0), (3, 1)))
+    for l2 in (loss.l2, 0.0):
+        loss.l2 = l2
+        loss.precondition = True
+        _, _, hessp, diagonal = loss.loss_gradient_hessp(theta)
+        exact = np.array([hessp(e)[i] for i, e in enumerate(np.eye(theta.size))])
+        assert_allclose(diagonal, exact, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_centre_classes_is_the_projection_onto_the_hessians_range(fit_intercept):
+    loss, theta, *_ = _problem(3, fit_intercept, False, np.float64, False, p=4)
+    loss.l2 = 0.0
+    _, gradient, hessp, _ = loss.loss_gradient_hessp(theta)
+    centred = loss.centre_classes(theta)
+    W, b = loss.unpack(centred)
+    assert_allclose(W.sum(axis=0), 0.0, atol=1e-14)
     if fit_intercept:
-        assert_allclose(diagonal[12:], np.full(3, exact[12:].mean()))
+        assert_allclose(b.sum(), 0.0, atol=1e-14)
+    assert_allclose(loss.centre_classes(centred), centred)  # a projection
+    # The removed part is the null space: the loss and H v do not see it.
+    assert_allclose(loss.loss(centred), loss.loss(theta), rtol=1e-12)
+    assert_allclose(hessp(theta - centred), 0.0, atol=1e-12)
+    # Gradients and Hessian products already lie in the range.
+    assert_allclose(loss.centre_classes(gradient), gradient, atol=1e-15)
+    v = np.random.default_rng(3).standard_normal(theta.size)
+    assert_allclose(loss.centre_classes(hessp(v)), hessp(v), atol=1e-14)
 
 
 @pytest.mark.parametrize("k", [2, 4])
