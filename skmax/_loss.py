@@ -167,12 +167,13 @@ class LinearSoftmaxLoss:
     def centre_classes(self, theta):
         """``theta`` minus its mean over classes, per feature and for ``b``.
 
-        The projection onto the subspace where the multinomial Hessian is
-        non-singular: "add the same vector to every class" leaves the loss
-        unchanged (its curvature is the penalty ``l2`` alone, or 0 for the
-        intercepts). Conjugate gradients preconditioned by the per-class diagonal
-        would be pushed along that direction; centring the preconditioned residual
-        keeps them in the subspace. The identity for two classes (one row).
+        The projection onto the subspace where the class sums are zero, which
+        holds the optimum, the gradients and the Hessian products: "add the same
+        vector to every class" leaves the data's loss unchanged (its curvature is
+        the penalty ``l2`` alone, or 0 for the intercepts). Conjugate gradients
+        preconditioned by the per-class diagonal would be pushed along that
+        direction; centring the preconditioned residual keeps them in the
+        subspace. The identity for two classes (one row).
         """
         if self.binary:
             return theta

@@ -259,6 +259,8 @@ def _conjugate_gradient(
         alpha = rz / curvature
         d += alpha * p
         residual -= alpha * hp
+        if project is not None:  # rounding (float32 products) must not leave it
+            residual = project(residual)
         if np.linalg.norm(residual) <= atol or _max_abs(residual) <= max_abs:
             return d, i
         z = precondition(residual)

@@ -110,7 +110,7 @@ def test_hessian_diagonal(fit_intercept, weighted):
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_centre_classes_is_the_projection_onto_the_hessians_range(fit_intercept):
+def test_centre_classes_projects_out_the_flat_direction(fit_intercept):
     loss, theta, *_ = _problem(3, fit_intercept, False, np.float64, False, p=4)
     loss.l2 = 0.0
     _, gradient, hessp, _ = loss.loss_gradient_hessp(theta)

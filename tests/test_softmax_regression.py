@@ -179,6 +179,23 @@ def test_both_solvers_reach_the_same_optimum(solver):
 # ---------------------------------------------------------------- inputs
 
 
+@pytest.mark.parametrize("tol", [1e-4, 1e-6])
+def test_float32_sparse_unpenalised_converges(tol):
+    # Preconditioned CG on float32 products: rounding must not push the residual
+    # out of the class-centred subspace (it once stalled the line search here).
+    rng = np.random.default_rng(1)
+    X = sp.random(400, 30, density=0.2, random_state=2, format="csr") * 10
+    y = rng.integers(0, 4, 400)
+    model = SoftmaxRegression(C=np.inf, tol=tol).fit(X.astype(np.float32), y)
+    assert model.n_iter_[0] < 20
+    reference = SoftmaxRegression(C=np.inf, tol=1e-8).fit(X, y)
+    assert_allclose(
+        model.predict_proba(X.astype(np.float32)),
+        reference.predict_proba(X),
+        atol=1e-3,
+    )
+
+
 def test_float32_is_kept_and_agrees_with_float64():
     X, y = _standardised("digits")
     model64 = SoftmaxRegression(C=1.0, tol=1e-8).fit(X, y)
