@@ -139,8 +139,8 @@ def newton_cg(
     ``fun_grad_hessp(x)`` returns ``(f, g, hessp, diagonal)``: the value, the
     gradient, a function ``v -> H v`` and the Hessian's diagonal (or None).
     ``project``, if given, is the orthogonal projection onto a subspace that holds
-    the gradients and that ``H`` maps into itself: it is applied to the
-    preconditioned residuals, so that the steps stay in that subspace.
+    the gradients and that ``H`` maps into itself: it is applied to the residuals
+    and the preconditioned residuals, so that the steps stay in that subspace.
 
     Each Newton step solves ``H d = -g`` by conjugate gradients, preconditioned by
     the diagonal, to the relative residual ``min(0.5, sqrt(|g|))`` (superlinear
@@ -243,7 +243,7 @@ def _conjugate_gradient(
 
     def precondition(r):
         if inverse is None:
-            return r.copy()
+            return r
         return r * inverse if project is None else project(r * inverse)
 
     d = np.zeros_like(rhs)
