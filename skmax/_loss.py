@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from skmax._parallel import max_threads, parallel_map, split_range
+from skmax.special import softmax
 
 # Bytes of X per block: a block and its logits stay in cache between the products,
 # and NumPy's per-call overhead stays small (measured in benchmarks/).
@@ -209,6 +210,53 @@ class LinearSoftmaxLoss:
             theta, want_gradient=True, keep=curvature
         )
         return value, gradient, partial(self._hessp, curvature), diagonal
+
+    def hessian(self, theta) -> np.ndarray:
+        """The Hessian of F at ``theta`` as a dense (n_params x n_params) array.
+
+        For the few-parameter problems where it is affordable (partial_fit's
+        pass-level Newton steps): with ``Xa = [X, 1]`` and ``w = s/S``, the
+        (class c, class d) block is ``Xa^T diag(w (P_c delta_cd - P_c P_d)) Xa``,
+        which is a sum of per-class weighted Gram matrices minus ``U^T U`` with
+        ``U = sqrt(w) P (x) Xa`` row by row; ``l2`` is added on ``W``'s diagonal.
+        """
+        W, b = self.unpack(np.asarray(theta, dtype=np.float64))
+        weights = (
+            np.full(self.n_samples, 1.0 / max(self.n_samples, 1))
+            if self._weights64 is None
+            else self._weights64
+        )
+        q = self.n_features + self.fit_intercept
+        H = np.zeros((self.n_rows * q, self.n_rows * q))
+        # Blocks of rows keep U (rows x n_params) at about _BLOCK_BYTES.
+        step = max(1, _BLOCK_BYTES // (8 * H.shape[0]))
+        for lo in range(0, self.n_samples, step):
+            Xb = self._block(lo, min(lo + step, self.n_samples))
+            Xb = np.asarray(Xb.toarray() if self.sparse else Xb, dtype=np.float64)
+            if self.fit_intercept:
+                Xb = np.hstack([Xb, np.ones((Xb.shape[0], 1))])
+            wb = weights[lo : lo + step]
+            Z = Xb @ (W.T if b is None else np.vstack([W.T, b]))
+            if self.binary:
+                p = expit(Z[:, 0])
+                H += (Xb * (wb * p * (1.0 - p))[:, None]).T @ Xb
+                continue
+            P = softmax(Z, axis=1)
+            U = (np.sqrt(wb)[:, None, None] * P[:, :, None] * Xb[:, None, :]).reshape(
+                Xb.shape[0], -1
+            )  # columns ordered (class, feature)
+            H -= U.T @ U
+            for c in range(self.n_classes):
+                block = slice(c * q, (c + 1) * q)
+                H[block, block] += (Xb * (wb * P[:, c])[:, None]).T @ Xb
+        # (class, augmented feature) order -> theta's [W.ravel(), b] order
+        order = np.arange(self.n_rows * q).reshape(self.n_rows, q)
+        order = np.concatenate(
+            [order[:, : self.n_features].ravel(), order[:, self.n_features :].ravel()]
+        )
+        H = H[np.ix_(order, order)]
+        H[np.diag_indices(W.size)] += self.l2
+        return H
 
     # ------------------------------------------------------------- block driver
 

@@ -91,6 +91,21 @@ def test_hessp_matches_finite_differences(k, fit_intercept, weighted, dtype, spa
     )
 
 
+@pytest.mark.parametrize(
+    ("k", "fit_intercept", "weighted", "dtype", "sparse"), COMBINATIONS, ids=IDS
+)
+def test_dense_hessian_equals_hessian_products(
+    k, fit_intercept, weighted, dtype, sparse
+):
+    # The dense Hessian (partial_fit's Newton steps) against the products that
+    # the finite-difference test above checks: column by column.
+    loss, theta, *_ = _problem(k, fit_intercept, weighted, dtype, sparse, n=120, p=4)
+    _, _, hessp, _ = loss.loss_gradient_hessp(theta)
+    products = np.column_stack([hessp(e) for e in np.eye(theta.size)])
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(loss.hessian(theta), products, rtol=rtol, atol=rtol * 1e-2)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_hessian_diagonal(fit_intercept, weighted):
