@@ -18,6 +18,7 @@ SUITES = {
     "regression": "benchmarks.bench_regression",
     "calibration": "benchmarks.bench_calibration",
     "dask": "benchmarks.bench_dask",
+    "partial_fit": "benchmarks.bench_partial_fit",
 }
 
 

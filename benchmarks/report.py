@@ -98,6 +98,28 @@ TABLES = {
             ],
         ),
     ],
+    "partial_fit": [
+        (
+            "rows",
+            "Ten passes of partial_fit against fit (gap: relative objective gap to "
+            "fit's optimum, same C)",
+            [
+                ("problem", "problem", "s"),
+                ("batch", "batch", "d"),
+                ("gap_1", "gap after 1", ".1e"),
+                ("gap_3", "after 3", ".1e"),
+                ("gap_5", "after 5", ".1e"),
+                ("gap_8", "after 8", ".1e"),
+                ("gap_10", "after 10", ".1e"),
+                ("partial_fit_s", "10 passes (s)", ".3g"),
+                ("fit_s", "fit (s)", ".3g"),
+                ("ratio_fit", "/ fit", ".1f"),
+                ("accuracy", "accuracy", ".4f"),
+                ("sgd_s", "SGDClassifier 10 passes (s)", ".3g"),
+                ("sgd_accuracy", "SGD accuracy", ".4f"),
+            ],
+        )
+    ],
     "dask": [
         (
             "rows",

@@ -10,14 +10,16 @@ everything an iteration needs:
 - every batch adds, at each point of the current round, its loss and gradient
   (the points are the anchor plus the steps in ``STEPS`` along the round's
   Newton direction: a line search evaluated in the same pass);
-- and, when the data set has many more rows than the dense Hessian has
-  columns, only a subsample of its rows goes into the Hessian at the full step
-  (subsampled Newton), computed once at the end of the round.
+- and its rows (a subsample when the data set has many more rows than the
+  dense Hessian has columns: subsampled Newton) go into the Hessian at the full
+  step, folded into a running sum a few megabytes at a time.
 
-When a batch of the current round comes again, the round is over: the best
+When every batch of the data set has been visited, the round is over: the best
 point becomes the anchor (so the objective never increases from round to
 round) and its Newton direction, ``-(H + l2)^{-1} g``, the next round's. The
-Hessian belongs to the full step, which is the best point near the optimum.
+Hessian belongs to the full step, which is the best point near the optimum; far
+from it the line search keeps the objective from increasing whatever the
+Hessian.
 """
 
 from __future__ import annotations
@@ -33,17 +35,38 @@ import scipy.sparse as sp
 STEPS = np.array([1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64, 0.0])
 
 
-def batch_key(X, y, sample_weight) -> bytes:
-    """A fingerprint of a batch, to know it when it comes again."""
+def batch_key(X, y, weights) -> bytes:
+    """A fingerprint of a batch (its values, labels and weights), to know it again.
+
+    The values are hashed as float64 and sparse matrices in canonical form, so the
+    same batch is the same whatever its dtype or storage.
+    """
     digest = hashlib.blake2b(digest_size=16)
-    parts = [X.data, X.indices, X.indptr] if sp.issparse(X) else [X]
-    parts += [y] + ([] if sample_weight is None else [sample_weight])
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64, copy=True)
+        X.sum_duplicates()  # sorts the indices too, in the copy
+        X.eliminate_zeros()
+        parts = [X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64)]
+    else:
+        parts = [np.asarray(X, dtype=np.float64)]
     digest.update(repr(X.shape).encode())
-    for part in parts:
-        part = np.ascontiguousarray(part)
-        digest.update(part.dtype.str.encode())
-        digest.update(part.view(np.uint8).reshape(-1))
+    for part in [*parts, np.asarray(y, dtype=np.int64), np.asarray(weights, float)]:
+        digest.update(np.ascontiguousarray(part).view(np.uint8).reshape(-1))
     return digest.digest()
+
+
+def class_mean_projector(n_classes, n_features, fit_intercept) -> np.ndarray:
+    """The matrix of ``theta -> its class means`` (for multinomial ``theta``).
+
+    It projects onto "add the same vector to every class", the directions the
+    loss does not see: per feature of ``W`` and for ``b``, each class gets the
+    mean over the classes.
+    """
+    means = np.full((n_classes, n_classes), 1.0 / n_classes)
+    blocks = [np.kron(means, np.eye(n_features))]
+    if fit_intercept:
+        blocks.append(means)
+    return sl.block_diag(*blocks)
 
 
 class PassNewton:
@@ -55,17 +78,26 @@ class PassNewton:
         The starting point.
     penalised : ndarray of bool, shape (n_params,)
         The parameters that carry the penalty ``l2 / 2 ||theta||^2``.
-    flat : ndarray of shape (n_params, n_params) or None
-        The projector onto the directions the loss does not see ("add the same
-        vector to every class"); added to the Hessian, it makes the Newton
-        system positive definite without changing the (centred) direction.
+    flat : callable or None
+        Returns the projector onto the directions the loss does not see ("add
+        the same vector to every class"); added to the Hessian, it makes the
+        Newton system positive definite without changing the (centred)
+        direction. Built when needed rather than stored (n_params^2 floats).
+    hessian : callable
+        ``hessian(samples, theta)``: the summed Hessian (without the penalty) of
+        a list of the samples passed to ``visit``, at ``theta``.
+    buffer_rows : int
+        Samples are folded into the Hessian's sum once they hold this many rows,
+        so a round keeps a bounded number of rows, not the data.
     """
 
-    def __init__(self, theta, penalised, flat):
+    def __init__(self, theta, penalised, flat, hessian, buffer_rows):
         self.anchor = np.array(theta, dtype=np.float64)
         self.direction = None
         self.penalised = penalised
         self.flat = flat
+        self._hessian = hessian
+        self.buffer_rows = buffer_rows
         self.n_rounds = 0
         self._start_round()
 
@@ -78,49 +110,66 @@ class PassNewton:
 
     def _start_round(self):
         n_points, n_params = len(self.points), self.anchor.size
-        self.keys = set()
         self.weight = 0.0
         self.values = np.zeros(n_points)
         self.gradients = np.zeros((n_points, n_params))
-        self.hessian_rows = []
+        self.hessian = None  # allocated at the first fold: pickles stay small
+        self._samples, self._buffered = [], 0
 
-    def visit(self, key, weight, loss_gradient, hessian_rows):
+    def _fold_samples(self):
+        if self._buffered:
+            part = self._hessian(self._samples, self.points[0])
+            self.hessian = part if self.hessian is None else self.hessian + part
+        self._samples, self._buffered = [], 0
+
+    def visit(self, weight, loss_gradient, sample, sample_rows):
         """Add one batch to the round.
 
         ``loss_gradient(theta)`` returns the batch's weighted loss sum and its
-        gradient, without the penalty; ``hessian_rows`` is kept for
-        ``finish_round``'s ``hessian`` (the batch's rows in the Hessian's
-        subsample).
+        gradient, without the penalty; ``sample`` (``sample_rows`` rows of the
+        batch, weighted to stand for all of it) goes into the Hessian.
         """
         for j, point in enumerate(self.points):
             value, gradient = loss_gradient(point)
             self.values[j] += value
             self.gradients[j] += gradient
-        self.hessian_rows.append(hessian_rows)
-        self.keys.add(key)
+        if sample_rows:
+            self._samples.append(sample)
+            self._buffered += sample_rows
+        if self._buffered >= self.buffer_rows:
+            self._fold_samples()
         self.weight += weight
 
-    def finish_round(self, l2, hessian):
+    def finish_round(self, l2):
         """The best point becomes the anchor, its Newton direction the next round's.
 
-        ``l2`` is the penalty, with the losses averaged over the round's weight;
-        ``hessian(rows, theta)`` the summed Hessian (without the penalty) of the
-        round's subsample at ``theta``, the full step.
+        ``l2`` is the penalty, with the losses averaged over the round's weight.
         """
+        self._fold_samples()
         points = self.points
         penalty = np.where(self.penalised, l2, 0.0)
         values = self.values / self.weight + 0.5 * (points**2) @ penalty
-        best = int(np.argmin(values))
+        # The longest step within rounding of the best value: near the optimum
+        # the values tie, and the full Newton step is the one to take.
+        best = int(np.argmax(values <= values.min() + 1e-13 * abs(values.min())))
         gradient = self.gradients[best] / self.weight + penalty * points[best]
-        hessian = hessian(self.hessian_rows, points[0]) / self.weight
+        n_params = self.anchor.size
+        hessian = (
+            np.zeros((n_params, n_params))
+            if self.hessian is None
+            else self.hessian / self.weight
+        )
         hessian[np.diag_indices_from(hessian)] += penalty
         if self.flat is not None:
-            hessian += max(float(np.mean(np.diag(hessian))), 1e-12) * self.flat
+            hessian += max(float(np.mean(np.diag(hessian))), 1e-12) * self.flat()
         self.anchor = points[best].copy()
         self.value, self.gradient = float(values[best]), gradient
-        try:
-            self.direction = -sl.cho_solve(sl.cho_factor(hessian), gradient)
-        except np.linalg.LinAlgError:  # singular (no penalty, separable data)
-            self.direction = -np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+        if not (np.all(np.isfinite(hessian)) and np.all(np.isfinite(gradient))):
+            self.direction = np.zeros_like(gradient)  # keep the anchor
+        else:
+            try:
+                self.direction = -sl.cho_solve(sl.cho_factor(hessian), gradient)
+            except np.linalg.LinAlgError:  # singular (no penalty, separable data)
+                self.direction = -np.linalg.lstsq(hessian, gradient, rcond=None)[0]
         self.n_rounds += 1
         self._start_round()

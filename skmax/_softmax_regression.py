@@ -21,19 +21,12 @@ from sklearn.utils.validation import (
 
 from skmax._dask import is_dask_array, map_rows
 from skmax._loss import LinearSoftmaxLoss
-from skmax._pass_newton import PassNewton, batch_key
-from skmax._solvers import AveragedSGD, lbfgs, newton_cg
+from skmax._partial_fit import PartialFitState
+from skmax._solvers import lbfgs, newton_cg
 from skmax.special import log_softmax, softmax
 
 # compute_class_weight takes sample_weight from scikit-learn 1.8 on; "balanced"
 # then counts weighted samples, as LogisticRegression does.
-# partial_fit's Newton steps hold a dense Hessian (n_params^2 floats, 50 MB at
-# the limit) and solve with it once per pass; larger models stay with SGD.
-_NEWTON_MAX_PARAMS = 2500
-# The Hessian of a pass uses every row while that costs under _HESSIAN_FLOPS
-# (about a second), and at least this many rows per parameter otherwise.
-_HESSIAN_FLOPS = 2e10
-_HESSIAN_ROWS_PER_PARAM = 20
 _CLASS_WEIGHT_TAKES_SAMPLE_WEIGHT = (
     "sample_weight" in inspect.signature(compute_class_weight).parameters
 )
@@ -328,26 +321,28 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one mini-batch: multinomial, not one-vs-rest.
 
-        The data set is every distinct batch ``partial_fit`` has seen, and the
-        objective is ``fit``'s on it, with the same ``C``: the penalty is
-        ``||W||^2 / (2 C S)``, ``S`` the total weight of the distinct batches. A
-        batch passed again (same rows, labels and weights) is recognised, not
-        counted twice, so passes over the same chunks of an out-of-core data set
-        converge to ``fit``'s optimum on the whole.
+        The objective is ``fit``'s on the data set ``partial_fit`` has seen, with
+        the same ``C``: the penalty is ``||W||^2 / (2 C S)``, ``S`` the data set's
+        total weight. Batches are known by a fingerprint (rows, labels,
+        weights), and a whole pass that reproduces the batches seen so far is a
+        second pass over the same data, not new data: passes over the chunks of
+        an out-of-core data set converge to ``fit``'s optimum on the whole. (Any
+        other repeat is another copy of the batch, as on a stream.) See
+        ``skmax._partial_fit`` for the bookkeeping.
 
-        - **Stream** (until a batch comes again): a stochastic gradient step per
-          batch, of size ``1 / L`` (``L`` = half the mean squared norm of the
-          samples, plus the penalty: a bound on the loss's curvature, so
-          standardised data need no tuning), and polynomial-decay averaging of
-          the iterates, which become ``coef_`` and ``intercept_`` (see
+        - **Stream** (from the start): a stochastic gradient step per batch, of
+          size ``1 / L`` (``L`` = half the mean squared norm of the samples, plus
+          the penalty: a bound on the loss's curvature, so standardised data
+          need no tuning), and polynomial-decay averaging of the iterates, which
+          become ``coef_`` and ``intercept_`` (see
           ``skmax._solvers.AveragedSGD``). A stream that never repeats is fitted
           this way throughout.
-        - **Passes** (from the first repeated batch, for up to
-          ``_NEWTON_MAX_PARAMS`` parameters): one Newton step per pass, with a
-          line search evaluated during the same pass; the model changes when a
-          pass is complete (see ``skmax._pass_newton``). No step size to tune;
-          ten passes reach ``fit``'s objective to 1e-3 or better on the problems
-          in the test suite. A pass over mostly new batches returns to the
+        - **Passes** (once a second pass is recognised, for models of up to
+          2,500 parameters): one Newton step per pass, with a line search
+          evaluated during the same pass; the model changes when a pass is
+          complete (see ``skmax._pass_newton``). No step size to tune; ten
+          passes reach ``fit``'s objective to 1e-3 or better on the problems in
+          the test suite. A pass that brings mostly new batches returns to the
           stream mode.
 
         Pass the same batches each pass (reshuffle their order, not their rows:
@@ -371,6 +366,23 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         -------
         self : SoftmaxRegression
             The updated model.
+
+        Examples
+        --------
+        Ten passes over three chunks (one class each: iris is sorted) reach
+        ``fit``'s model:
+
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from skmax import SoftmaxRegression
+        >>> X, y = load_iris(return_X_y=True)
+        >>> model = SoftmaxRegression()
+        >>> for _ in range(10):
+        ...     for chunk in np.split(np.arange(150), 3):
+        ...         model = model.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        >>> fitted = SoftmaxRegression(tol=1e-10).fit(X, y)
+        >>> float(np.abs(model.predict_proba(X) - fitted.predict_proba(X)).max()) < 1e-9
+        True
         """
         first = not hasattr(self, "_stream")
         if first:
@@ -419,141 +431,27 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if sp.issparse(X):
             X = X.tocsr()
         weights = self._effective_weights(X, y, known, sample_weight)
-        batch_weights = np.ones(X.shape[0]) if weights is None else weights
+        weights = np.ones(X.shape[0]) if weights is None else weights
+        # An empty loss, for the parameter layout.
+        layout = LinearSoftmaxLoss(
+            X[:0], codes[:0], known.size, l2=0.0, fit_intercept=self.fit_intercept
+        )
         if first:
-            self._stream = {
-                "keys": set(),  # fingerprints of the distinct batches
-                "weight": 0.0,  # their total weight S
-                "rows": 0,
-                "squared_norms": 0.0,
-                "sgd": None,
-                "newton": None,
-                "n_batches": 0,
-            }
-            self.classes_ = known
-        stream = self._stream
-        key = batch_key(X, codes, weights)
-        new = key not in stream["keys"]
-        if new:
-            squared = (
-                np.asarray(X.multiply(X).sum(axis=1)).ravel()
-                if sp.issparse(X)
-                else np.einsum("ij,ij->i", X, X, dtype=np.float64)
-            )
-            stream["keys"].add(key)
-            stream["weight"] += float(batch_weights.sum())
-            stream["rows"] += X.shape[0]
-            stream["squared_norms"] += float(
-                batch_weights @ (squared + self.fit_intercept)
-            )
-        stream["n_batches"] += 1
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * stream["weight"])
-        loss = LinearSoftmaxLoss(
-            X,
-            codes,
-            known.size,
-            sample_weight=weights,
-            l2=l2,
-            fit_intercept=self.fit_intercept,
-        )
-        if stream["newton"] is None and stream["sgd"] is None:
-            start = np.zeros(loss.n_params)
+            start = np.zeros(layout.n_params)
             if getattr(self, "coef_", None) is not None and self.coef_.shape == (
-                loss.n_rows,
-                loss.n_features,
+                layout.n_rows,
+                layout.n_features,
             ):
-                start = loss.pack(self.coef_, self.intercept_)  # continue from fit
-            stream["sgd"] = AveragedSGD(start)
-        if stream["newton"] is None and not new and loss.n_params <= _NEWTON_MAX_PARAMS:
-            self._start_passes(loss)
-        newton = stream["newton"]
-        if newton is not None and new:
-            stream["round_new_weight"] += float(batch_weights.sum())
-            if stream["round_new_weight"] > stream["round_start_weight"]:
-                # Mostly new data: a stream again, from the best point so far.
-                stream["sgd"], stream["newton"] = AveragedSGD(newton.anchor), None
-                newton = None
-        if newton is not None:
-            if key in newton.keys:  # a pass over part of the data set is over
-                self._finish_round(newton, l2)
-            self._visit(newton, key, X, codes, known.size, batch_weights)
-            if len(newton.keys) == len(stream["keys"]):  # the pass is complete
-                self._finish_round(newton, l2)
-            theta = newton.anchor
-        else:
-            sgd = stream["sgd"]
-            _, gradient = loss.loss_gradient(sgd.theta)
-            sgd.step(gradient, 0.5 * stream["squared_norms"] / stream["weight"] + l2)
-            theta = sgd.average
-        self._set_coefficients(loss, theta, X.dtype, stream["n_batches"])
+                start = layout.pack(self.coef_, self.intercept_)  # continue from fit
+            self._stream = PartialFitState(
+                start, known.size, X.shape[1], self.fit_intercept, self.C
+            )
+            self.classes_ = known
+        self._stream.update(X, codes, weights)
+        self._set_coefficients(
+            layout, self._stream.theta, X.dtype, self._stream.n_batches
+        )
         return self
-
-    def _start_passes(self, loss):
-        """Switch partial_fit from the stream mode to one Newton step per pass."""
-        stream = self._stream
-        penalised = np.zeros(loss.n_params, dtype=bool)
-        penalised[: loss.n_rows * loss.n_features] = True
-        flat = None
-        if not loss.binary:  # the projector onto the class means
-            identity = np.eye(loss.n_params)
-            flat = identity - np.column_stack(
-                [loss.centre_classes(column) for column in identity]
-            )
-        start = loss.pack(self.coef_, self.intercept_)  # the averaged iterate
-        stream["newton"], stream["sgd"] = PassNewton(start, penalised, flat), None
-        stream["round_start_weight"] = stream["weight"]
-        stream["round_new_weight"] = stream["round_rows"] = 0
-
-    def _finish_round(self, newton, l2):
-        def hessian(samples, theta):
-            X = (sp.vstack if sp.issparse(samples[0][0]) else np.vstack)(
-                [rows[0] for rows in samples]
-            )
-            codes, weights = (
-                np.concatenate([rows[i] for rows in samples]) for i in (1, 2)
-            )
-            if X.shape[0] == 0:
-                return np.zeros((theta.size, theta.size))
-            loss = LinearSoftmaxLoss(
-                X,
-                codes,
-                self.classes_.size,
-                sample_weight=weights,
-                l2=0.0,
-                fit_intercept=self.fit_intercept,
-                weight_sum=1.0,  # sums: the round divides by its weight
-            )
-            return loss.hessian(theta)
-
-        newton.finish_round(l2, hessian)
-        stream = self._stream
-        stream["round_start_weight"] = stream["weight"]
-        stream["round_new_weight"] = stream["round_rows"] = 0
-
-    def _visit(self, newton, key, X, codes, n_classes, weights):
-        """Add a batch's sums at the round's points, and its Hessian subsample."""
-        stream = self._stream
-        loss = LinearSoftmaxLoss(
-            X,
-            codes,
-            n_classes,
-            sample_weight=weights,
-            l2=0.0,
-            fit_intercept=self.fit_intercept,
-            weight_sum=1.0,  # sums, not means: the round adds them up
-        )
-        # Every stride-th row of the data set for the Hessian: all rows while
-        # they cost under _HESSIAN_FLOPS, else enough for its n_params columns;
-        # the cost does not grow with the data. (A subsampled Hessian slows
-        # Newton's convergence from quadratic to linear.)
-        budget = max(
-            _HESSIAN_ROWS_PER_PARAM * loss.n_params, _HESSIAN_FLOPS / loss.n_params**2
-        )
-        stride = max(1, int(stream["rows"] // budget))
-        rows = np.arange((-stream["round_rows"]) % stride, X.shape[0], stride)
-        stream["round_rows"] += X.shape[0]
-        sample = (X[rows], codes[rows], weights[rows] * float(stride))
-        newton.visit(key, float(weights.sum()), loss.loss_gradient, sample)
 
     def _effective_weights(self, X, y, classes, sample_weight):
         """Sample weights times class weights, validated; None if all are one."""

@@ -283,10 +283,11 @@ class AveragedSGD:
     averages out the gradient noise of the late ones, and needs no schedule.
     """
 
-    def __init__(self, theta):
+    def __init__(self, theta, n_updates=0):
+        # n_updates > 0 resumes an average (the weights of later steps stay small).
         self.theta = np.array(theta, dtype=np.float64)
         self.average = self.theta.copy()
-        self.n_updates = 0
+        self.n_updates = n_updates
 
     def step(self, gradient, lipschitz):
         self.theta -= gradient / lipschitz

@@ -1,5 +1,7 @@
 """SoftmaxRegression.partial_fit: a multinomial stochastic solver for streams."""
 
+import pickle
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -245,3 +247,62 @@ def test_dask_ml_incremental():
     assert_allclose(
         incremental.estimator_.predict_proba(X), reference.predict_proba(X), atol=1e-6
     )
+
+
+def test_duplicate_batches_in_a_stream_are_copies():
+    # One-row batches of discrete features repeat within a pass; a repeat is a
+    # revisit only if a whole pass reproduces the data set. Otherwise the
+    # stream goes on with averaged SGD, and nothing blows up.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, (600, 3)).astype(float)
+    y = (X.sum(axis=1) + rng.normal(0, 0.7, 600) > 1.5).astype(int)
+    model = SoftmaxRegression()
+    for _ in range(5):
+        for i in range(600):
+            model.partial_fit(X[i : i + 1], y[i : i + 1], classes=[0, 1])
+    reference = SoftmaxRegression().fit(X, y)
+    assert _objective(model, X, y, 1.0) < 1.1 * _objective(reference, X, y, 1.0)
+    assert model.score(X, y) >= reference.score(X, y) - 0.02
+
+
+def test_a_repeat_that_is_not_a_pass_becomes_a_copy():
+    X, y = make_classification(
+        n_samples=400, n_features=5, n_classes=3, n_informative=3, random_state=0
+    )
+    model = SoftmaxRegression()
+    for batch in (slice(0, 100), slice(100, 200), slice(0, 100), slice(200, 300)):
+        model.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+    state = model._stream
+    assert state.newton is None and state.trial is None
+    assert state.copies.total() == 4 and state.weight == 400
+
+
+def test_mixed_dense_and_sparse_batches():
+    X, y = make_classification(
+        n_samples=1200, n_features=8, n_classes=3, n_informative=5, random_state=0
+    )
+    model = SoftmaxRegression()
+    for _ in range(10):
+        for start in range(0, 1200, 300):
+            batch = X[start : start + 300]
+            batch = sp.csr_matrix(batch) if start % 600 else batch
+            model.partial_fit(batch, y[start : start + 300], classes=[0, 1, 2])
+    reference = SoftmaxRegression(tol=1e-10).fit(X, y)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-8)
+
+
+def test_pickled_mid_pass_continues_the_same():
+    X, y = _digits()
+    batches = [slice(start, start + 300) for start in range(0, len(y), 300)]
+    model = SoftmaxRegression()
+    for _ in range(3):
+        for batch in batches:
+            model.partial_fit(X[batch], y[batch], classes=np.arange(10))
+    for batch in batches[:3]:
+        model.partial_fit(X[batch], y[batch])
+    copy = pickle.loads(pickle.dumps(model))
+    for fitted in (model, copy):
+        for batch in batches[3:] + batches:
+            fitted.partial_fit(X[batch], y[batch])
+    assert_array_equal(copy.coef_, model.coef_)
+    assert_array_equal(copy.intercept_, model.intercept_)
