@@ -96,14 +96,16 @@ class PartialFitState:
         if self.newton is not None:
             self._pass_step(key, X, codes, weights)
             return
-        if self.trial is not None and not self._trial_step(key, X, codes, weights):
+        counted = self.trial is not None and self._trial_step(key, X, codes, weights)
+        if self.trial is not None and not counted:
             self._end_trial()
-        if self.trial is None:
+        if not counted:
             if key in self.copies and self._newton_affordable():
                 self._start_trial(key, X, codes, weights)
             else:
                 self._add_copy(key, X, weights)
-        self._sgd_step(X, codes, weights)
+        if self.newton is None:  # not the batch that completed a trial pass
+            self._sgd_step(X, codes, weights)
 
     # ----------------------------------------------------------------- helpers
 

@@ -130,6 +130,7 @@ def test_one_batch_passed_again_is_not_new_data():
         model.partial_fit(X, y, classes=np.arange(10))
     reference = SoftmaxRegression(tol=1e-10).fit(X, y)
     assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+    assert model._stream.newton is not None and model._stream.trial is None
 
 
 def test_a_stream_of_new_data_updates_every_batch():
