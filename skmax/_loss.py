@@ -38,6 +38,7 @@ from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas
 from scipy.special import expit
 
 from skmax._parallel import max_threads, parallel_map, split_range
@@ -227,9 +228,10 @@ class LinearSoftmaxLoss:
             else self._weights64
         )
         q = self.n_features + self.fit_intercept
-        H = np.zeros((self.n_rows * q, self.n_rows * q))
-        # Blocks of rows keep U (rows x n_params) at about _BLOCK_BYTES.
-        step = max(1, _BLOCK_BYTES // (8 * H.shape[0]))
+        # Fortran order: BLAS updates it in place.
+        H = np.zeros((self.n_rows * q, self.n_rows * q), order="F")
+        # Blocks of rows keep U (rows x n_params) at 4 _BLOCK_BYTES at most.
+        step = max(1, 4 * _BLOCK_BYTES // (8 * H.shape[0]))
         for lo in range(0, self.n_samples, step):
             Xb = self._block(lo, min(lo + step, self.n_samples))
             Xb = np.asarray(Xb.toarray() if self.sparse else Xb, dtype=np.float64)
@@ -242,13 +244,19 @@ class LinearSoftmaxLoss:
                 H += (Xb * (wb * p * (1.0 - p))[:, None]).T @ Xb
                 continue
             P = softmax(Z, axis=1)
-            U = (np.sqrt(wb)[:, None, None] * P[:, :, None] * Xb[:, None, :]).reshape(
-                Xb.shape[0], -1
-            )  # columns ordered (class, feature)
-            H -= U.T @ U
+            # Columns ordered (class, feature): U = sqrt(w) P (x) Xa row by row.
+            V = (wb[:, None] * P)[:, :, None] * Xb[:, None, :]
+            V = V.reshape(Xb.shape[0], -1)  # w P (x) Xa
+            # The upper triangle of U^T U (half the work of the full product);
+            # the lower one is filled from it at the end.
+            U = V / np.sqrt(np.maximum(wb, np.finfo(float).tiny))[:, None]
+            H = blas.dsyrk(-1.0, U, beta=1.0, c=H, trans=1, overwrite_c=True)
+            grams = Xb.T @ V  # every class's Xa^T diag(w P_c) Xa in one product
             for c in range(self.n_classes):
                 block = slice(c * q, (c + 1) * q)
-                H[block, block] += (Xb * (wb * P[:, c])[:, None]).T @ Xb
+                H[block, block] += grams[:, block]
+        if not self.binary:
+            H = np.triu(H) + np.triu(H, 1).T
         # (class, augmented feature) order -> theta's [W.ravel(), b] order
         order = np.arange(self.n_rows * q).reshape(self.n_rows, q)
         order = np.concatenate(
