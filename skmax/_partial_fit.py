@@ -7,16 +7,23 @@ seen again is either a revisit (a new pass over the same data) or another copy
 - **Stream mode** (the start): averaged SGD, one step a batch
   (``skmax._solvers.AveragedSGD``); every batch adds a copy to the data set.
 - When a batch already in the data set arrives, a **trial pass** starts: if the
-  batches that follow reproduce the data set exactly (each fingerprint as many
-  times as it has copies, and nothing else) before anything else arrives, they
-  were a second pass. During the trial, SGD goes on (the model the user sees)
-  and the first Newton round is evaluated alongside at the model of the end of
-  the first pass. A batch the data set cannot explain ends the trial: the trial's
-  batches become copies, and the stream goes on.
+  batches that follow revisit every copy in the data set (each fingerprint as
+  many times as it has copies), they were a second pass. Unknown batches met on
+  the way are new data (copies, part of the pass). During the trial, SGD goes
+  on (the model the user sees) and the first Newton round is evaluated alongside
+  at the model of the end of the first pass. A known batch beyond its count
+  ends the trial (the trial's revisits become copies, and a new trial starts
+  with it), and so does new data outweighing the data set: the stream goes on.
 - **Passes mode** (after a successful trial): one Newton step per complete pass
-  (``skmax._pass_newton.PassNewton``). A batch beyond its copies in a pass is new
-  data; once the new data outweigh the data set of the pass's start, the stream
-  mode returns, from the best model so far.
+  (``skmax._pass_newton.PassNewton``). Unknown batches are new data; once they
+  outweigh the data set of the pass's start, the stream mode returns, from the
+  best model so far. A known batch beyond its count means the next pass began
+  early: the round starts again at the same points (and after more restarts
+  than the data set has batches, the stream mode returns).
+
+Models with more than ``NEWTON_MAX_PARAMS`` parameters have no Newton steps and
+keep no fingerprints: every batch is a copy, and passes shrink the penalty as
+on a stream. The bookkeeping costs about 200 bytes per distinct batch.
 """
 
 from __future__ import annotations
@@ -70,8 +77,12 @@ class PartialFitState:
     def __init__(self, start, n_classes, n_features, fit_intercept, C):
         self.n_classes, self.n_features = n_classes, n_features
         self.fit_intercept, self.C = fit_intercept, C
+        rows = 1 if n_classes == 2 else n_classes
+        # Models too large for Newton steps have no use for fingerprints.
+        self.tracks_batches = rows * (n_features + fit_intercept) <= NEWTON_MAX_PARAMS
         self.copies = Counter()  # fingerprint -> copies in the data set
         self.key_stats = {}  # fingerprint -> the batch's (weight, rows, norms)
+        self.n_copies = 0  # batches in the data set, copies included
         self.weight = 0.0  # S, the data set's total weight
         self.rows = 0
         self.squared_norms = 0.0
@@ -92,6 +103,10 @@ class PartialFitState:
     def update(self, X, codes, weights):
         """Take one batch (validated; ``weights`` an array, ones if none)."""
         self.n_batches += 1
+        if not self.tracks_batches:
+            self._add_copy(None, X, weights)
+            self._sgd_step(X, codes, weights)
+            return
         key = batch_key(X, codes, weights)
         if self.newton is not None:
             self._pass_step(key, X, codes, weights)
@@ -100,7 +115,7 @@ class PartialFitState:
         if self.trial is not None and not counted:
             self._end_trial()
         if not counted:
-            if key in self.copies and self._newton_affordable():
+            if key in self.copies:
                 self._start_trial(key, X, codes, weights)
             else:
                 self._add_copy(key, X, weights)
@@ -109,29 +124,31 @@ class PartialFitState:
 
     # ----------------------------------------------------------------- helpers
 
-    def _newton_affordable(self):
-        rows = 1 if self.n_classes == 2 else self.n_classes
-        return rows * (self.n_features + self.fit_intercept) <= NEWTON_MAX_PARAMS
-
     def _loss(self, X, codes, **kwargs):
         return LinearSoftmaxLoss(
             X, codes, self.n_classes, fit_intercept=self.fit_intercept, **kwargs
         )
 
     def _add_copy(self, key, X, weights, count=1):
-        if key not in self.key_stats:
+        """Add ``count`` copies of a batch to the data set (key None: untracked)."""
+        stats = self.key_stats.get(key)
+        if stats is None:
             squared = (
                 np.asarray(X.multiply(X).sum(axis=1)).ravel()
                 if sp.issparse(X)
                 else np.einsum("ij,ij->i", X, X, dtype=np.float64)
             )
-            self.key_stats[key] = (
+            stats = (
                 float(weights.sum()),
                 X.shape[0],
                 float(weights @ (squared + self.fit_intercept)),
             )
-        weight, rows, squared_norms = self.key_stats[key]
-        self.copies[key] += count
+            if key is not None:
+                self.key_stats[key] = stats
+        weight, rows, squared_norms = stats
+        if key is not None:
+            self.copies[key] += count
+        self.n_copies += count
         self.weight += count * weight
         self.rows += count * rows
         self.squared_norms += count * squared_norms
@@ -139,9 +156,15 @@ class PartialFitState:
     def _sgd_step(self, X, codes, weights):
         loss = self._loss(X, codes, sample_weight=weights, l2=self.l2)
         _, gradient = loss.loss_gradient(self.sgd.theta)
-        self.sgd.step(gradient, 0.5 * self.squared_norms / self.weight + self.l2)
+        lipschitz = 0.5 * self.squared_norms / self.weight + self.l2
+        # A batch lighter than the mean takes a proportionally shorter step, so
+        # that a few rows cannot move the model as far as a full batch (heavier
+        # ones keep the full step, which is the stable one).
+        share = float(weights.sum()) * self.n_copies / self.weight
+        self.sgd.step(gradient, lipschitz / min(1.0, share))
 
-    def _new_newton(self, theta, n_params):
+    def _new_newton(self, theta):
+        n_params = theta.size
         penalised = np.zeros(n_params, dtype=bool)
         binary = self.n_classes == 2
         penalised[: (1 if binary else self.n_classes) * self.n_features] = True
@@ -178,34 +201,57 @@ class PartialFitState:
     def _start_pass(self):
         self._pass_rows = 0
         self._pass_seen = Counter()
+        self._pass_count = 0
         self._pass_new_weight = 0.0
         self._pass_start_weight = self.weight
+
+    def _new_data(self, key, X, weights):
+        """A batch the data set has no copy of, met during a pass: add it.
+
+        True once a pass has brought more new data than the data set held at
+        its start: the stream has moved on.
+        """
+        self._add_copy(key, X, weights)
+        self._pass_new_weight += self.key_stats[key][0]
+        return self._pass_new_weight > self._pass_start_weight
+
+    def _to_stream(self, theta):
+        """Back to SGD from ``theta``, averaging on as if SGD had run all along."""
+        self.sgd = AveragedSGD(theta, n_updates=self.n_batches)
+        self.newton = self.trial = self._trial_newton = None
 
     # --------------------------------------------------------------- the trial
 
     def _start_trial(self, key, X, codes, weights):
         # The first Newton round, at the model at the end of the first pass.
-        start = self.sgd.average.copy()
-        self._trial_newton = self._new_newton(start, start.size)
-        self.trial = Counter()
+        self._trial_newton = self._new_newton(self.sgd.average.copy())
+        self.trial, self._trial_added = Counter(), Counter()
         self._start_pass()
         self._trial_step(key, X, codes, weights)
 
     def _trial_step(self, key, X, codes, weights):
         """Count a batch into the trial; False if no copy of it is left to revisit."""
-        if self.trial[key] >= self.copies[key]:
+        if key not in self.copies:  # new data in the second pass: one more copy
+            moved_on = self._new_data(key, X, weights)
+            self._trial_added[key] += 1
+            if moved_on:
+                self._end_trial()
+                return True
+        elif self.trial[key] >= self.copies[key]:
             return False
         self.trial[key] += 1
+        self._pass_count += 1
         self._visit(self._trial_newton, X, codes, weights)
-        if self.trial.total() == self.copies.total():  # a whole second pass
+        if self._pass_count == self.n_copies:  # a whole second pass
             self.newton, self.trial = self._trial_newton, None
             self.newton.finish_round(self.l2)
             self._start_pass()
+            self._restarts = 0
         return True
 
     def _end_trial(self):
         """The trial's batches were not a pass: they are copies, as in a stream."""
-        for key, count in self.trial.items():
+        for key, count in (self.trial - self._trial_added).items():
             self._add_copy(key, None, None, count)
         self.trial = self._trial_newton = None
 
@@ -213,18 +259,31 @@ class PartialFitState:
 
     def _pass_step(self, key, X, codes, weights):
         newton = self.newton
-        self._pass_seen[key] += 1
-        if self._pass_seen[key] > self.copies[key]:  # more than the data set has
-            self._add_copy(key, X, weights)
-            self._pass_new_weight += self.key_stats[key][0]
-            if self._pass_new_weight > self._pass_start_weight:
-                # Mostly new data: a stream again, from the best model so far,
-                # averaging on as if SGD had run all along.
-                self.sgd = AveragedSGD(newton.anchor, n_updates=self.n_batches)
-                self.newton = None
+        if key not in self.copies:
+            if self._new_data(key, X, weights):
+                self._to_stream(newton.anchor)
                 self._sgd_step(X, codes, weights)
                 return
+        elif self._pass_seen[key] >= self.copies[key]:
+            # Seen as often as the data set has it: the next pass has begun
+            # before this one was complete. Start the round again, same points.
+            self._restarts += 1
+            if self._restarts > self.n_copies:  # never complete: not passes
+                self._to_stream(newton.anchor)
+                self.update_stream(key, X, codes, weights)
+                return
+            newton.start_round()
+            self._start_pass()
+        self._pass_seen[key] += 1
+        self._pass_count += 1
         self._visit(newton, X, codes, weights)
-        if self._pass_seen.total() == self.copies.total():  # the pass is complete
+        if self._pass_count == self.n_copies:  # the pass is complete
             newton.finish_round(self.l2)
             self._start_pass()
+            self._restarts = 0
+
+    def update_stream(self, key, X, codes, weights):
+        """``update`` in the stream mode, for a batch already fingerprinted."""
+        self._start_trial(key, X, codes, weights)
+        if self.newton is None:
+            self._sgd_step(X, codes, weights)

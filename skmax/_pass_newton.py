@@ -38,8 +38,9 @@ STEPS = np.array([1.0, 0.5, 0.25, 0.125, 1 / 16, 1 / 64, 0.0])
 def batch_key(X, y, weights) -> bytes:
     """A fingerprint of a batch (its values, labels and weights), to know it again.
 
-    The values are hashed as float64 and sparse matrices in canonical form, so the
-    same batch is the same whatever its dtype or storage.
+    The values are hashed as float64, and sparse matrices in canonical CSR form:
+    the same batch is the same in float32 or float64, and in CSR or CSC (a dense
+    batch and its sparse copy differ).
     """
     digest = hashlib.blake2b(digest_size=16)
     if sp.issparse(X):
@@ -99,7 +100,7 @@ class PassNewton:
         self._hessian = hessian
         self.buffer_rows = buffer_rows
         self.n_rounds = 0
-        self._start_round()
+        self.start_round()
 
     @property
     def points(self) -> np.ndarray:
@@ -108,7 +109,8 @@ class PassNewton:
             return self.anchor[None]
         return self.anchor + STEPS[:, None] * self.direction
 
-    def _start_round(self):
+    def start_round(self):
+        """Start the round (again): sums emptied, same points."""
         n_points, n_params = len(self.points), self.anchor.size
         self.weight = 0.0
         self.values = np.zeros(n_points)
@@ -149,6 +151,7 @@ class PassNewton:
         points = self.points
         penalty = np.where(self.penalised, l2, 0.0)
         values = self.values / self.weight + 0.5 * (points**2) @ penalty
+        values[~np.isfinite(values)] = np.inf  # overflow: never the best point
         # The longest step within rounding of the best value: near the optimum
         # the values tie, and the full Newton step is the one to take.
         best = int(np.argmax(values <= values.min() + 1e-13 * abs(values.min())))
@@ -172,4 +175,4 @@ class PassNewton:
             except np.linalg.LinAlgError:  # singular (no penalty, separable data)
                 self.direction = -np.linalg.lstsq(hessian, gradient, rcond=None)[0]
         self.n_rounds += 1
-        self._start_round()
+        self.start_round()

@@ -268,14 +268,53 @@ def test_duplicate_batches_in_a_stream_are_copies():
 
 def test_a_repeat_that_is_not_a_pass_becomes_a_copy():
     X, y = make_classification(
-        n_samples=400, n_features=5, n_classes=3, n_informative=3, random_state=0
+        n_samples=600, n_features=5, n_classes=3, n_informative=3, random_state=0
     )
     model = SoftmaxRegression()
-    for batch in (slice(0, 100), slice(100, 200), slice(0, 100), slice(200, 300)):
-        model.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+    # A B A C D E: the second A could start a second pass (with new batches in
+    # it), until the new batches outweigh the data set: then A was a copy.
+    for start in (0, 100, 0, 200, 300, 400):
+        model.partial_fit(X[start : start + 100], y[start : start + 100], [0, 1, 2])
+        assert model._stream.trial is not None or start in (0, 100, 400)
     state = model._stream
     assert state.newton is None and state.trial is None
-    assert state.copies.total() == 4 and state.weight == 400
+    assert state.n_copies == 6 and state.weight == 600
+    assert state.copies.most_common(1)[0][1] == 2
+
+
+def test_irregular_passes_keep_fit_s_c():
+    # A pass that stops a batch short, one with a batch twice and one with a new
+    # batch: each restarts or extends the round, and C stays fit's.
+    X, y = make_classification(
+        n_samples=400, n_features=5, n_classes=3, n_informative=3, random_state=0
+    )
+    order = "ABC" * 3 + "AB" + "ABCABCAABC" + "ABCD" + "ABCD" * 8
+    model = SoftmaxRegression(C=0.01)
+    for letter in order:
+        start = 100 * "ABCD".index(letter)
+        model.partial_fit(X[start : start + 100], y[start : start + 100], [0, 1, 2])
+    reference = SoftmaxRegression(C=0.01, tol=1e-10).fit(X, y)
+    assert model._stream.weight == 400
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-8)
+
+
+def test_stream_steps_follow_batch_weight():
+    # Alternating batches of 200 and of 2 rows with shifted labels: a tiny batch
+    # takes a proportionally shorter step, so the stream follows the rows, not
+    # the batches (with equal steps the intercept comes out near 0, not 3).
+    rng = np.random.default_rng(0)
+    model = SoftmaxRegression(C=1e4)
+    Xs, ys = [], []
+    for i in range(1000):
+        X = rng.standard_normal((200 if i % 2 == 0 else 2, 2))
+        shift = 1.0 if i % 2 == 0 else -1.0
+        y = (X[:, 0] + shift + 0.5 * rng.standard_normal(len(X)) > 0).astype(int)
+        model.partial_fit(X, y, classes=[0, 1])
+        Xs.append(X)
+        ys.append(y)
+    X, y = np.vstack(Xs), np.concatenate(ys)
+    reference = SoftmaxRegression(C=1e4).fit(X, y)
+    assert np.abs(model.predict_proba(X) - reference.predict_proba(X)).max() < 0.05
 
 
 def test_mixed_dense_and_sparse_batches():
@@ -307,3 +346,18 @@ def test_pickled_mid_pass_continues_the_same():
             fitted.partial_fit(X[batch], y[batch])
     assert_array_equal(copy.coef_, model.coef_)
     assert_array_equal(copy.intercept_, model.intercept_)
+
+
+def test_models_too_large_for_newton_stay_with_sgd():
+    # 3 classes x 1000 features: over NEWTON_MAX_PARAMS, so no fingerprints and
+    # no Newton steps; every batch counts (the docs say C then grows).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 1000))
+    y = rng.integers(0, 3, 300)
+    model = SoftmaxRegression()
+    for _ in range(3):
+        for start in range(0, 300, 100):
+            model.partial_fit(X[start : start + 100], y[start : start + 100], [0, 1, 2])
+    state = model._stream
+    assert not state.tracks_batches and not state.copies
+    assert state.newton is None and state.weight == 900
