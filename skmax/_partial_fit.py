@@ -48,7 +48,7 @@ HESSIAN_FLOPS = 2e10
 HESSIAN_ROWS_PER_PARAM = 20
 # Hessian rows are folded into its running sum once they hold about this many
 # bytes of products (rows x n_params floats).
-_BUFFER_BYTES = 1 << 24
+_BUFFER_BYTES = 1 << 26
 
 
 def _summed_hessian(n_classes, fit_intercept, samples, theta):
