@@ -12,8 +12,9 @@ seen again is either a revisit (a new pass over the same data) or another copy
   the way are new data (copies, part of the pass). During the trial, SGD goes
   on (the model the user sees) and the first Newton round is evaluated alongside
   at the model of the end of the first pass. A known batch beyond its count
-  ends the trial (the trial's revisits become copies, and a new trial starts
-  with it), and so does new data outweighing the data set: the stream goes on.
+  starts the trial again from that batch (a short second pass); after more
+  restarts than the data set has batches, or once new data outweigh the data
+  set, the trial ends: its revisits become copies, and the stream goes on.
 - **Passes mode** (after a successful trial): one Newton step per complete pass
   (``skmax._pass_newton.PassNewton``). Unknown batches are new data; once they
   outweigh the data set of the pass's start, the stream mode returns, from the
@@ -23,7 +24,7 @@ seen again is either a revisit (a new pass over the same data) or another copy
 
 Models with more than ``NEWTON_MAX_PARAMS`` parameters have no Newton steps and
 keep no fingerprints: every batch is a copy, and passes shrink the penalty as
-on a stream. The bookkeeping costs about 200 bytes per distinct batch.
+on a stream. The bookkeeping costs a few hundred bytes per distinct batch.
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ class PartialFitState:
         loss = self._loss(X, codes, sample_weight=weights, l2=self.l2)
         _, gradient = loss.loss_gradient(self.sgd.theta)
         lipschitz = 0.5 * self.squared_norms / self.weight + self.l2
+        if lipschitz == 0:  # all-zero rows and no penalty: nothing to learn
+            return
         # A batch lighter than the mean takes a proportionally shorter step, so
         # that a few rows cannot move the model as far as a full batch (heavier
         # ones keep the full step, which is the stable one).
@@ -199,11 +202,17 @@ class PartialFitState:
         newton.visit(float(weights.sum()), loss.loss_gradient, sample, rows.size)
 
     def _start_pass(self):
+        """After a completed round (or at a trial's start)."""
+        self._restart_pass()
+        self._restarts = 0
+        self._pass_new_weight = 0.0
+        self._pass_start_weight = self.weight
+
+    def _restart_pass(self):
+        """The next pass began early: count again (new data stays counted)."""
         self._pass_rows = 0
         self._pass_seen = Counter()
         self._pass_count = 0
-        self._pass_new_weight = 0.0
-        self._pass_start_weight = self.weight
 
     def _new_data(self, key, X, weights):
         """A batch the data set has no copy of, met during a pass: add it.
@@ -226,6 +235,7 @@ class PartialFitState:
         # The first Newton round, at the model at the end of the first pass.
         self._trial_newton = self._new_newton(self.sgd.average.copy())
         self.trial, self._trial_added = Counter(), Counter()
+        self._trial_dropped = Counter()  # revisits of restarted attempts
         self._start_pass()
         self._trial_step(key, X, codes, weights)
 
@@ -238,7 +248,15 @@ class PartialFitState:
                 self._end_trial()
                 return True
         elif self.trial[key] >= self.copies[key]:
-            return False
+            # The pass may have begun again early (a short second pass): start
+            # the trial again from this batch, a bounded number of times.
+            self._restarts += 1
+            if self._restarts > self.n_copies:
+                return False
+            self._trial_dropped += self.trial - self._trial_added
+            self.trial, self._trial_added = Counter(), Counter()
+            self._trial_newton.start_round()
+            self._restart_pass()
         self.trial[key] += 1
         self._pass_count += 1
         self._visit(self._trial_newton, X, codes, weights)
@@ -246,12 +264,12 @@ class PartialFitState:
             self.newton, self.trial = self._trial_newton, None
             self.newton.finish_round(self.l2)
             self._start_pass()
-            self._restarts = 0
         return True
 
     def _end_trial(self):
         """The trial's batches were not a pass: they are copies, as in a stream."""
-        for key, count in (self.trial - self._trial_added).items():
+        revisits = self.trial - self._trial_added + self._trial_dropped
+        for key, count in revisits.items():
             self._add_copy(key, None, None, count)
         self.trial = self._trial_newton = None
 
@@ -273,14 +291,13 @@ class PartialFitState:
                 self.update_stream(key, X, codes, weights)
                 return
             newton.start_round()
-            self._start_pass()
+            self._restart_pass()
         self._pass_seen[key] += 1
         self._pass_count += 1
         self._visit(newton, X, codes, weights)
         if self._pass_count == self.n_copies:  # the pass is complete
             newton.finish_round(self.l2)
             self._start_pass()
-            self._restarts = 0
 
     def update_stream(self, key, X, codes, weights):
         """``update`` in the stream mode, for a batch already fingerprinted."""

@@ -333,8 +333,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         - **Stream** (from the start): a stochastic gradient step per batch, of
           size ``1 / L`` (``L`` = half the mean squared norm of the samples, plus
           the penalty: a bound on the loss's curvature, so standardised data
-          need no tuning), and polynomial-decay averaging of the iterates, which
-          become ``coef_`` and ``intercept_`` (see
+          need no tuning; a batch lighter than the mean batch takes a
+          proportionally shorter step), and polynomial-decay averaging of the
+          iterates, which become ``coef_`` and ``intercept_`` (see
           ``skmax._solvers.AveragedSGD``). A stream that never repeats is fitted
           this way throughout.
         - **Passes** (once a second pass is recognised, for models of up to

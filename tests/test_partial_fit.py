@@ -289,6 +289,7 @@ def test_irregular_passes_keep_fit_s_c():
         n_samples=400, n_features=5, n_classes=3, n_informative=3, random_state=0
     )
     order = "ABC" * 3 + "AB" + "ABCABCAABC" + "ABCD" + "ABCD" * 8
+    # Also a short second pass (the trial): "ABCD" + "ABC" + "ABCD" * 10.
     model = SoftmaxRegression(C=0.01)
     for letter in order:
         start = 100 * "ABCD".index(letter)
@@ -296,6 +297,34 @@ def test_irregular_passes_keep_fit_s_c():
     reference = SoftmaxRegression(C=0.01, tol=1e-10).fit(X, y)
     assert model._stream.weight == 400
     assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-8)
+    short = SoftmaxRegression(C=0.01)
+    for letter in "ABCD" + "ABC" + "ABCD" * 10:
+        start = 100 * "ABCD".index(letter)
+        short.partial_fit(X[start : start + 100], y[start : start + 100], [0, 1, 2])
+    assert short._stream.weight == 400 and short._stream.newton is not None
+    assert_allclose(short.predict_proba(X), reference.predict_proba(X), atol=1e-8)
+
+
+def test_new_data_between_revisits_returns_to_the_stream():
+    # Passes over A B C D, then new batches each followed by A: every A restarts
+    # the pass, but the new data add up and the stream mode returns.
+    X, y = make_classification(
+        n_samples=3000, n_features=5, n_classes=3, n_informative=3, random_state=0
+    )
+    model = SoftmaxRegression()
+    for _ in range(3):
+        _stream(model, X[:400], y[:400], 100, 1, [0, 1, 2])
+    assert model._stream.newton is not None
+    for start in range(400, 3000, 100):
+        model.partial_fit(X[start : start + 100], y[start : start + 100])
+        model.partial_fit(X[:100], y[:100])
+    assert model._stream.newton is None
+
+
+def test_all_zero_rows_without_penalty_stay_finite():
+    model = SoftmaxRegression(C=np.inf, fit_intercept=False)
+    model.partial_fit(np.zeros((10, 5)), np.arange(10) % 3, classes=[0, 1, 2])
+    assert np.all(model.coef_ == 0)
 
 
 def test_stream_steps_follow_batch_weight():
