@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_classification
 from sklearn.preprocessing import StandardScaler
@@ -390,3 +392,41 @@ def test_models_too_large_for_newton_stay_with_sgd():
     state = model._stream
     assert not state.tracks_batches and not state.copies
     assert state.newton is None and state.weight == 900
+
+
+_PROPERTY_DATA = make_classification(
+    n_samples=200,
+    n_features=4,
+    n_classes=3,
+    n_informative=3,
+    n_redundant=0,
+    random_state=1,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    orders=st.lists(st.permutations(range(4)), min_size=8, max_size=8),
+    short=st.integers(0, 7),
+)
+def test_passes_in_any_order_reach_fit(orders, short):
+    # Eight passes over four batches, each pass in its own order, one pass cut
+    # short by a batch: the data set is the four batches (C is fit's) and the
+    # Newton passes reach fit's model.
+    X, y = _PROPERTY_DATA
+    model = SoftmaxRegression(C=0.1)
+    for number, order in enumerate(orders):
+        for batch in order[:-1] if number == short else order:
+            rows = slice(50 * batch, 50 * batch + 50)
+            model.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    for batch in orders[0]:  # two more full passes
+        model.partial_fit(
+            X[50 * batch : 50 * batch + 50], y[50 * batch : 50 * batch + 50]
+        )
+    for batch in orders[1]:
+        model.partial_fit(
+            X[50 * batch : 50 * batch + 50], y[50 * batch : 50 * batch + 50]
+        )
+    assert model._stream.weight == 200 and model._stream.newton is not None
+    reference = SoftmaxRegression(C=0.1, tol=1e-10).fit(X, y)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-8)
