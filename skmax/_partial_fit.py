@@ -111,7 +111,11 @@ class PartialFitState:
         key = batch_key(X, codes, weights)
         if self.newton is not None:
             self._pass_step(key, X, codes, weights)
-            return
+        else:
+            self._stream_step(key, X, codes, weights)
+
+    def _stream_step(self, key, X, codes, weights):
+        """A batch in the stream mode (a trial pass included)."""
         counted = self.trial is not None and self._trial_step(key, X, codes, weights)
         if self.trial is not None and not counted:
             self._end_trial()
@@ -288,7 +292,7 @@ class PartialFitState:
             self._restarts += 1
             if self._restarts > self.n_copies:  # never complete: not passes
                 self._to_stream(newton.anchor)
-                self.update_stream(key, X, codes, weights)
+                self._stream_step(key, X, codes, weights)
                 return
             newton.start_round()
             self._restart_pass()
@@ -298,9 +302,3 @@ class PartialFitState:
         if self._pass_count == self.n_copies:  # the pass is complete
             newton.finish_round(self.l2)
             self._start_pass()
-
-    def update_stream(self, key, X, codes, weights):
-        """``update`` in the stream mode, for a batch already fingerprinted."""
-        self._start_trial(key, X, codes, weights)
-        if self.newton is None:
-            self._sgd_step(X, codes, weights)

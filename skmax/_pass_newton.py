@@ -102,15 +102,16 @@ class PassNewton:
         self.n_rounds = 0
         self.start_round()
 
-    @property
-    def points(self) -> np.ndarray:
-        """The points evaluated in this round, one a row; the first gets the Hessian."""
-        if self.direction is None:
-            return self.anchor[None]
-        return self.anchor + STEPS[:, None] * self.direction
-
     def start_round(self):
-        """Start the round (again): sums emptied, same points."""
+        """Start the round (again): sums emptied, same points.
+
+        ``points`` are the points evaluated in the round, one a row; the first
+        gets the Hessian.
+        """
+        if self.direction is None:
+            self.points = self.anchor[None]
+        else:
+            self.points = self.anchor + STEPS[:, None] * self.direction
         n_points, n_params = len(self.points), self.anchor.size
         self.weight = 0.0
         self.values = np.zeros(n_points)
